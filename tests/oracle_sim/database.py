@@ -1,0 +1,497 @@
+"""A simulated database: files, transactions, log switches, tables in blocks.
+
+``Database`` works on the controlfile named by an instance's parameters.  A
+transaction takes the next SCN, applies its change records to the datafiles
+through the same code recovery uses (:func:`redo.apply_record`), appends them
+to the online log and to the database's history (the test oracle: every
+change ever made, kept outside anything RMAN can delete).  A log switch
+writes the online log as an archivelog to every enabled destination.
+
+Tables (``SYS.SMON_SCN_TIME``, ``APP.TRANSACTIONS``) live in blocks: the data
+dictionary is file 1 block 1, rows are JSON in their segment's blocks, so a
+restored database answers queries from restored blocks.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import blocks, clock, redo
+from .controlfile import Controlfile, locked, new_document, oracle_stamp
+from .datafile import Datafile, DatafileError, create as create_datafile, random_suffix
+from .instance import Instance, OraError, split_list
+
+DICT_FILE, DICT_BLOCK = 1, 1
+EXTENT = 4
+SMON_INTERVAL = 300.0
+TABLES = {
+    "SYS.SMON_SCN_TIME": [["TIME_DP", "DATE"], ["SCN", "NUMBER"]],
+    "APP.TRANSACTIONS": [["ID", "NUMBER"], ["CREATETIME", "DATE"]],
+}
+
+
+def history_path(state: Path, dbid: int) -> Path:
+    return Path(state) / "history" / f"{dbid}.jsonl"
+
+
+def read_history(state: Path, dbid: int) -> list[dict]:
+    p = history_path(state, dbid)
+    if not p.exists():
+        return []
+    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+
+
+def omf_datafile_name(dest: str, db_name: str, ts: str) -> Path:
+    return Path(dest) / db_name.upper() / "datafile" / f"o1_mf_{ts.lower()}_{random_suffix()}_.dbf"
+
+
+class Transaction:
+    """Change records of one SCN; each is applied to its block as it is added."""
+
+    def __init__(self, db: Database, scn: int, when: float):
+        self.db, self.scn, self.t = db, scn, when
+        self.records: list[dict] = []
+
+    def _apply(self, rec: dict) -> None:
+        rec = {"scn": self.scn, "t": self.t, **rec}
+        if "op" not in rec:
+            redo.apply_record(self.db.datafile(rec["f"]), rec)
+        self.records.append(rec)
+
+    def seed_block(self, file_no: int, block_no: int, seed: int) -> None:
+        self._apply({"f": file_no, "b": block_no, "s": seed})
+
+    def put_json(self, file_no: int, block_no: int, obj: Any) -> None:
+        self._apply({"f": file_no, "b": block_no, "blk": obj})
+
+    def insert_row(self, file_no: int, block_no: int, row: list) -> None:
+        self._apply({"f": file_no, "b": block_no, "ins": row})
+
+    def op(self, **rec: Any) -> None:
+        self._apply(rec)
+
+
+class Database:
+    """The database an instance has mounted (or is about to create)."""
+
+    def __init__(self, instance: Instance):
+        self.instance = instance
+        self.state = instance.state
+        self.cf_paths = instance.control_files()
+        self._cf: Controlfile | None = None
+        self._files: dict[int, Datafile] = {}
+
+    # -- access ----------------------------------------------------------
+    @property
+    def cf(self) -> Controlfile:
+        if self._cf is None:
+            try:
+                self._cf = Controlfile.load(self.cf_paths)
+            except Exception as exc:
+                raise OraError("ORA-00205", "error in identifying control file, check alert log for more info") from exc
+        return self._cf
+
+    def reload(self) -> None:
+        self._cf = None
+        self._files = {}
+
+    @property
+    def lock_path(self) -> Path:
+        return self.cf_paths[0]
+
+    @contextmanager
+    def changing(self) -> Iterator[Controlfile]:
+        """Lock the database, reload the controlfile, save it on success."""
+        with locked(self.lock_path):
+            self.reload()
+            cf = self.cf
+            yield cf
+            cf.save()
+
+    def now(self) -> float:
+        return clock.now(self.state)
+
+    def datafile(self, file_no: int) -> Datafile:
+        if file_no not in self._files:
+            entry = self.cf.datafile(file_no)
+            if entry is None:
+                raise OraError("ORA-01516", f"nonexistent log file, data file, or temporary file \"{file_no}\"")
+            try:
+                self._files[file_no] = Datafile(Path(entry["name"]))
+            except DatafileError as exc:
+                raise OraError("ORA-01157", f"cannot identify/lock data file {file_no} - see DBWR trace file",
+                               f"ORA-01110: data file {file_no}: '{entry['name']}'") from exc
+        return self._files[file_no]
+
+    @property
+    def history_path(self) -> Path:
+        return history_path(self.state, self.cf.doc["dbid"])
+
+    @property
+    def online_log_path(self) -> Path:
+        return self.cf_paths[0].parent / f"redo_thread{self.cf.doc['thread']}.log"
+
+    @property
+    def sidecar_path(self) -> Path:
+        return self.cf_paths[0].parent / "sim_sidecar.json"
+
+    def sidecar(self) -> dict:
+        try:
+            return json.loads(self.sidecar_path.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def save_sidecar(self, data: dict) -> None:
+        tmp = self.sidecar_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.replace(self.sidecar_path)
+
+    # -- transactions ---------------------------------------------------
+    @contextmanager
+    def txn(self, when: float | None = None) -> Iterator[Transaction]:
+        """Run one transaction; caller holds ``changing()``."""
+        cf = self.cf
+        scn = cf.doc["current_scn"] + 1
+        tx = Transaction(self, scn, when if when is not None else self.now())
+        yield tx
+        cf.doc["current_scn"] = scn
+        self._append_redo(tx.records)
+
+    def _append_redo(self, records: list[dict]) -> None:
+        text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)
+        self.history_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.online_log_path, "a") as fh:
+            fh.write(text)
+        with open(self.history_path, "a") as fh:
+            fh.write(text)
+
+    def online_records(self) -> list[dict]:
+        try:
+            text = self.online_log_path.read_text()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    # -- dictionary and tables -------------------------------------------
+    def dictionary(self) -> dict:
+        return self.datafile(DICT_FILE).read_json(DICT_BLOCK) or {"tables": {}, "used": {}}
+
+    def table_rows(self, name: str) -> list[list]:
+        table = self.dictionary()["tables"].get(name.upper())
+        if table is None:
+            raise OraError("ORA-00942", "table or view does not exist")
+        rows: list[list] = []
+        df = self.datafile(table["file"])
+        for b in table["blocks"]:
+            data = df.read(b)
+            if not blocks.is_valid(data, table["file"], b):
+                raise OraError("ORA-01578", f"ORACLE data block corrupted (file # {table['file']}, block # {b})",
+                               f"ORA-01110: data file {table['file']}: '{df.path}'")
+            rows.extend(blocks.read_json_payload(data) or [])
+        return rows
+
+    def table_columns(self, name: str) -> list[list[str]]:
+        table = self.dictionary()["tables"].get(name.upper())
+        if table is None:
+            raise OraError("ORA-00942", "table or view does not exist")
+        return table["cols"]
+
+    def _allocate(self, dic: dict, file_no: int) -> int:
+        used = dic["used"].setdefault(str(file_no), [DICT_BLOCK] if file_no == DICT_FILE else [])
+        nblocks = self.datafile(file_no).nblocks
+        start = max(used, default=0) + 1
+        if start + EXTENT > nblocks:
+            raise OraError("ORA-01653", f"unable to extend table by {EXTENT} in tablespace")
+        used.extend(range(start, start + EXTENT))
+        return start
+
+    def create_table(self, tx: Transaction, name: str, cols: list[list[str]], file_no: int) -> None:
+        dic = self.dictionary()
+        first = self._allocate(dic, file_no)
+        dic["tables"][name] = {"cols": cols, "file": file_no, "blocks": [first], "free": list(range(first + 1, first + EXTENT))}
+        tx.put_json(file_no, first, [])
+        tx.put_json(DICT_FILE, DICT_BLOCK, dic)
+
+    def insert(self, tx: Transaction, name: str, row: list) -> None:
+        dic = self.dictionary()
+        table = dic["tables"][name]
+        f, last = table["file"], table["blocks"][-1]
+        rows = self.datafile(f).read_json(last) or []
+        if len(blocks.json_payload(rows + [row])) > blocks.json_capacity(self.cf.doc["block_size"]):
+            if not table["free"]:
+                start = self._allocate(dic, f)
+                table["free"] = list(range(start, start + EXTENT))
+            last = table["free"].pop(0)
+            table["blocks"].append(last)
+            tx.put_json(f, last, [])
+            tx.put_json(DICT_FILE, DICT_BLOCK, dic)
+        tx.insert_row(f, last, row)
+
+    def used_blocks(self, file_no: int) -> set[int]:
+        return set(self.dictionary()["used"].get(str(file_no), []))
+
+    # -- workload -----------------------------------------------------------
+    def workload(self, transactions: int, blocks_per_txn: int = 3, rng: random.Random | None = None,
+                 advance: float = 0.0, sleep: float = 0.0) -> list[tuple[int, float]]:
+        """Run transactions: rewrite random blocks and insert a timestamped row.
+
+        ``advance`` moves the simulated clock forward that many seconds per
+        transaction; ``sleep`` waits on the real clock.  Returns (scn, time)
+        of each transaction.
+        """
+        rng = rng or random.Random()
+        done = []
+        if not self.cf.doc.get("app_table_file"):
+            raise OraError("ORA-00942", "table or view does not exist")
+        for _ in range(transactions):
+            if advance:
+                clock.set_offset(self.state, clock.offset(self.state) + advance)
+            if sleep:
+                time.sleep(sleep)
+            with self.changing() as cf:
+                candidates = [d for d in cf.datafiles() if d.get("status") != "OFFLINE"]
+                with self.txn() as tx:
+                    for _ in range(blocks_per_txn):
+                        d = rng.choice(candidates)
+                        used = self.used_blocks(d["file"])
+                        free = [b for b in range(1, d["blocks"]) if b not in used]
+                        if free:
+                            tx.seed_block(d["file"], rng.choice(free), rng.getrandbits(63))
+                    ident = cf.doc.get("app_next_id", 1)
+                    cf.doc["app_next_id"] = ident + 1
+                    self.insert(tx, "APP.TRANSACTIONS", [ident, clock.fmt(tx.t)])
+                    if tx.t - cf.doc.get("smon_last", 0) >= cf.doc.get("smon_interval", SMON_INTERVAL):
+                        self.insert(tx, "SYS.SMON_SCN_TIME", [clock.fmt(tx.t), tx.scn])
+                        cf.doc["smon_last"] = tx.t
+                done.append((tx.scn, tx.t))
+        return done
+
+    # -- archiving ---------------------------------------------------------
+    def archive_destinations(self) -> list[tuple[int, str, bool]]:
+        """Enabled destinations as (dest_id, directory, is_recovery_area)."""
+        inst = self.instance
+        out = []
+        for n in range(1, 32):
+            value = inst.param(f"log_archive_dest_{n}")
+            state = (inst.param(f"log_archive_dest_state_{n}") or "enable").lower()
+            if not value or state not in ("enable", "alternate") or state == "alternate":
+                continue
+            loc = parse_location(value)
+            if loc is None:
+                continue
+            if loc.upper() == "USE_DB_RECOVERY_FILE_DEST":
+                fra = inst.param("db_recovery_file_dest")
+                if fra:
+                    out.append((n, fra, True))
+            else:
+                out.append((n, loc, False))
+        if not out and inst.param("db_recovery_file_dest"):
+            out.append((10, inst.param("db_recovery_file_dest"), True))
+        return out
+
+    def archivelog_name(self, dest: str, in_fra: bool, thread: int, seq: int, when: float) -> Path:
+        cf = self.cf.doc
+        if in_fra:
+            day = clock.fmt(when, "%Y_%m_%d")
+            return (Path(dest) / cf["db_unique_name"].upper() / "archivelog" / day
+                    / f"o1_mf_{thread}_{seq}_{random_suffix()}_.arc")
+        fmt = self.instance.param("log_archive_format") or "%t_%s_%r.dbf"
+        name = fmt.replace("%t", str(thread)).replace("%s", str(seq)).replace("%r", str(cf["resetlogs_id"]))
+        return Path(dest) / name
+
+    def switch_logfile(self) -> dict:
+        """Archive the current online log to every enabled destination; caller holds ``changing()``."""
+        cf = self.cf
+        doc = cf.doc
+        records = self.online_records()
+        when = self.now()
+        next_change = doc["current_scn"] + 1
+        header = {
+            "dbid": doc["dbid"], "db_name": doc["db_name"], "thread": doc["thread"],
+            "sequence": doc["sequence"], "first_change": doc["log_first_change"],
+            "next_change": next_change, "first_time": doc["log_first_time"], "next_time": when,
+            "resetlogs_id": doc["resetlogs_id"], "block_size": doc["block_size"],
+        }
+        dests = self.archive_destinations()
+        if not dests:
+            raise OraError("ORA-16020", "less destinations available than specified by LOG_ARCHIVE_MIN_SUCCEED_DEST")
+        for dest_id, directory, in_fra in dests:
+            path = self.archivelog_name(directory, in_fra, doc["thread"], doc["sequence"], when)
+            redo.write_archivelog(path, header, records)
+            self.add_archived_log(path, header, dest_id)
+        doc["current_scn"] = next_change
+        doc["sequence"] += 1
+        doc["log_first_change"] = next_change
+        doc["log_first_time"] = when
+        self.online_log_path.write_text("")
+        self.checkpoint(next_change, when)
+        return header
+
+    def add_archived_log(self, path: Path, header: dict, dest_id: int, creator: str = "ARCH") -> dict:
+        cf = self.cf
+        row = {
+            "recid": cf.next_recid("archived_log"), "stamp": oracle_stamp(self.now()),
+            "name": str(path), "dest_id": dest_id, "thread": header["thread"],
+            "sequence": header["sequence"], "first_change": header["first_change"],
+            "next_change": header["next_change"], "first_time": header["first_time"],
+            "next_time": header["next_time"], "resetlogs_id": header["resetlogs_id"],
+            "status": "A", "deleted": "NO", "archived": "YES", "creator": creator,
+            "blocks": max(1, Path(path).stat().st_size // 512),
+        }
+        cf.doc["archived_logs"].append(row)
+        return row
+
+    def checkpoint(self, scn: int, when: float) -> None:
+        for d in self.cf.datafiles():
+            self.datafile(d["file"]).set_checkpoint(scn, when)
+            d["checkpoint_scn"] = scn
+            d["checkpoint_time"] = when
+
+    # -- structure changes -------------------------------------------------
+    def add_datafile(self, ts: str, nblocks: int, name: Path | None = None) -> dict:
+        """Create a datafile in tablespace ``ts``; caller holds ``changing()``."""
+        cf = self.cf
+        doc = cf.doc
+        if name is None:
+            dest = self.instance.param("db_create_file_dest")
+            if not dest:
+                raise OraError("ORA-02236", "invalid file name")
+            name = omf_datafile_name(dest, doc["db_name"], ts)
+        file_no = max((d["file"] for d in doc["datafiles"]), default=0) + 1
+        with self.txn() as tx:
+            entry = {
+                "file": file_no, "name": str(name), "ts": ts.upper(), "blocks": nblocks,
+                "creation_scn": tx.scn, "creation_time": tx.t, "checkpoint_scn": tx.scn,
+                "checkpoint_time": tx.t, "status": "SYSTEM" if ts.upper() == "SYSTEM" else "ONLINE",
+            }
+            create_datafile(Path(name), self.file_header(entry))
+            doc["datafiles"].append(entry)
+            if ts.upper() not in doc["tablespaces"]:
+                doc["tablespaces"].append(ts.upper())
+            tx.op(op="adddf", f=file_no, df=entry)
+        return entry
+
+    def file_header(self, entry: dict) -> dict:
+        doc = self.cf.doc
+        return {
+            "kind": "datafile", "dbid": doc["dbid"], "db_name": doc["db_name"], "file": entry["file"],
+            "ts": entry["ts"], "block_size": doc["block_size"], "blocks": entry["blocks"],
+            "creation_scn": entry["creation_scn"], "creation_time": entry["creation_time"],
+            "checkpoint_scn": entry["checkpoint_scn"], "checkpoint_time": entry["checkpoint_time"],
+            "resetlogs_id": doc["resetlogs_id"],
+        }
+
+    def drop_tablespace(self, ts: str) -> list[dict]:
+        cf = self.cf
+        ts = ts.upper()
+        if ts in ("SYSTEM", "SYSAUX", self.instance.param("undo_tablespace") or "UNDOTBS1"):
+            raise OraError("ORA-12919", "Can not drop the default permanent tablespace")
+        if ts not in cf.doc["tablespaces"]:
+            raise OraError("ORA-00959", f"tablespace '{ts}' does not exist")
+        if any(t["file"] in [d["file"] for d in cf.doc["datafiles"] if d["ts"] == ts]
+               for t in self.dictionary()["tables"].values()):
+            raise OraError("ORA-01549", "tablespace not empty, use INCLUDING CONTENTS option")
+        dropped = [d for d in cf.doc["datafiles"] if d["ts"] == ts]
+        with self.txn() as tx:
+            tx.op(op="dropts", ts=ts, files=[d["file"] for d in dropped])
+        cf.doc["datafiles"] = [d for d in cf.doc["datafiles"] if d["ts"] != ts]
+        cf.doc["tablespaces"].remove(ts)
+        for d in dropped:
+            Path(d["name"]).unlink(missing_ok=True)
+        return dropped
+
+    def corrupt_block(self, file_no: int, block_no: int, path: Path | None = None) -> None:
+        """Flip bytes inside a block without fixing its checksum (a media corruption)."""
+        df = Datafile(path) if path else self.datafile(file_no)
+        data = bytearray(df.read(block_no))
+        for i in range(100, 140):
+            data[i] ^= 0xFF
+        df.write(block_no, bytes(data))
+
+    def enable_bct(self) -> str:
+        cf = self.cf
+        if cf.doc["bct"]["status"] == "ENABLED":
+            raise OraError("ORA-19752", "block change tracking is already enabled")
+        dest = self.instance.param("db_create_file_dest") or str(self.cf_paths[0].parent)
+        path = Path(dest) / cf.doc["db_name"].upper() / "changetracking" / f"o1_mf_{random_suffix()}_.chg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\0" * 11 * 1024)
+        cf.doc["bct"] = {"status": "ENABLED", "filename": str(path)}
+        return str(path)
+
+
+def parse_location(value: str) -> str | None:
+    """The LOCATION= of a log_archive_dest_N value, or None (SERVICE= etc.)."""
+    for attr in value.replace("'", " ").replace('"', " ").split():
+        if attr.upper().startswith("LOCATION="):
+            return attr.split("=", 1)[1]
+    return None
+
+
+def create_database(state: Path, *, sid: str, name: str, dbid: int, oradata: Path, fra: Path,
+                    block_size: int = 8192, files: dict[str, list[int]] | None = None,
+                    edition: str = "EE", cdb: bool = False, fra_dest: bool = True,
+                    smon_interval: float = SMON_INTERVAL) -> Database:
+    """Create and open a database.  ``files``: tablespace -> list of sizes in blocks."""
+    files = files or {"SYSTEM": [64], "SYSAUX": [64], "UNDOTBS1": [32], "USERS": [32]}
+    for required in ("SYSTEM", "SYSAUX", "UNDOTBS1", "USERS"):
+        if not files.get(required):
+            raise ValueError(f"tablespace {required} needs at least one datafile")
+    state = Path(state)
+    inst = Instance(state, sid)
+    if inst.read_spfile() is not None:
+        raise ValueError(f"a database with SID {sid} exists already")
+    ctl = Path(oradata) / name.upper() / "controlfile" / f"o1_mf_{random_suffix()}_.ctl"
+    params: dict[str, Any] = {
+        "db_name": name, "db_unique_name": name, "control_files": str(ctl),
+        "db_block_size": str(block_size), "db_create_file_dest": str(oradata),
+        "db_recovery_file_dest": str(fra), "db_recovery_file_dest_size": str(10 * 1024**3),
+        "undo_tablespace": "UNDOTBS1", "enable_pluggable_database": "TRUE" if cdb else "FALSE",
+        "sga_target": "2G", "pga_aggregate_target": "1G", "instance_number": "0", "thread": "0",
+        "diagnostic_dest": str(state / "diag"),
+    }
+    if fra_dest:
+        params["log_archive_dest_1"] = "LOCATION=USE_DB_RECOVERY_FILE_DEST"
+    inst.write_spfile(params)
+    inst.start(None)
+    now = clock.now(state)
+    doc = new_document(db_name=name, dbid=dbid, block_size=block_size, cdb=cdb, edition=edition,
+                       created=now, resetlogs_id=oracle_stamp(now) - 1000, current_scn=1000,
+                       oradata=str(oradata))
+    doc["smon_interval"] = smon_interval
+    doc["smon_last"] = 0
+    ctl.parent.mkdir(parents=True, exist_ok=True)
+    Controlfile([ctl], doc).save()
+    db = Database(inst)
+    with db.changing():
+        for ts in ("SYSTEM", "SYSAUX", "UNDOTBS1", "USERS"):
+            for size in files[ts]:
+                db.add_datafile(ts, size)
+        for ts, sizes in files.items():
+            if ts not in ("SYSTEM", "SYSAUX", "UNDOTBS1", "USERS"):
+                for size in sizes:
+                    db.add_datafile(ts, size)
+        users = next(d["file"] for d in db.cf.datafiles() if d["ts"] == "USERS")
+        with db.txn() as tx:
+            tx.put_json(DICT_FILE, DICT_BLOCK, {"tables": {}, "used": {str(DICT_FILE): [DICT_BLOCK]}})
+            db.create_table(tx, "SYS.SMON_SCN_TIME", TABLES["SYS.SMON_SCN_TIME"], DICT_FILE)
+            db.create_table(tx, "APP.TRANSACTIONS", TABLES["APP.TRANSACTIONS"], users)
+            db.insert(tx, "SYS.SMON_SCN_TIME", [clock.fmt(tx.t), tx.scn])
+        db.cf.doc["smon_last"] = now
+        db.cf.doc["app_table_file"] = users
+        db.checkpoint(db.cf.doc["current_scn"], now)
+    sidecar = {"users": [{"username": "SYS", "account_status": "OPEN", "common": "YES" if cdb else "NO"},
+                         {"username": "APP", "account_status": "OPEN", "common": "NO"}],
+               "grants": [], "credentials": [], "programs": [], "schedules": [], "jobs": [],
+               "job_classes": [], "job_log": [], "procedures": []}
+    db.save_sidecar(sidecar)
+    inst.set_status("open", "READ WRITE")
+    return db
+
+
+def split_files(value: str) -> list[str]:
+    return [v.strip().strip("'") for v in split_list(value) if v.strip()]
