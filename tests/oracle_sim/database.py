@@ -22,7 +22,8 @@ from typing import Any, Iterator
 
 from . import blocks, clock, redo
 from .controlfile import Controlfile, locked, new_document, oracle_stamp
-from .datafile import Datafile, DatafileError, create as create_datafile, random_suffix
+from .datafile import Datafile, DatafileError, random_suffix
+from .datafile import create as create_datafile
 from .instance import Instance, OraError, split_list
 
 DICT_FILE, DICT_BLOCK = 1, 1
@@ -59,7 +60,16 @@ class Transaction:
     def _apply(self, rec: dict) -> None:
         rec = {"scn": self.scn, "t": self.t, **rec}
         if "op" not in rec:
-            redo.apply_record(self.db.datafile(rec["f"]), rec)
+            df = self.db.datafile(rec["f"])
+            redo.apply_record(df, rec)
+            for i, old in enumerate(self.records):
+                if "op" not in old and old["f"] == rec["f"] and old["b"] == rec["b"]:
+                    # One record per block and SCN, as recovery skips a record whose SCN the block
+                    # already carries (which makes a recovery run again after a stop harmless).
+                    self.records[i] = rec if "s" in rec else {
+                        "scn": self.scn, "t": self.t, "f": rec["f"], "b": rec["b"],
+                        "blk": blocks.read_json_payload(df.read(rec["b"]))}
+                    return
         self.records.append(rec)
 
     def seed_block(self, file_no: int, block_no: int, seed: int) -> None:
@@ -212,7 +222,8 @@ class Database:
     def create_table(self, tx: Transaction, name: str, cols: list[list[str]], file_no: int) -> None:
         dic = self.dictionary()
         first = self._allocate(dic, file_no)
-        dic["tables"][name] = {"cols": cols, "file": file_no, "blocks": [first], "free": list(range(first + 1, first + EXTENT))}
+        dic["tables"][name] = {"cols": cols, "file": file_no, "blocks": [first],
+                               "free": list(range(first + 1, first + EXTENT))}
         tx.put_json(file_no, first, [])
         tx.put_json(DICT_FILE, DICT_BLOCK, dic)
 
@@ -323,6 +334,9 @@ class Database:
             path = self.archivelog_name(directory, in_fra, doc["thread"], doc["sequence"], when)
             redo.write_archivelog(path, header, records)
             self.add_archived_log(path, header, dest_id)
+        # v$log_history: every switch, kept whatever happens to the archived log records
+        doc.setdefault("log_history", []).append({k: header[k] for k in (
+            "thread", "sequence", "first_change", "next_change", "first_time", "next_time")})
         doc["current_scn"] = next_change
         doc["sequence"] += 1
         doc["log_first_change"] = next_change

@@ -184,6 +184,20 @@ class Instance:
         self.doc.update(status="started", open_mode=None, params=params, started=clock.now(self.state),
                         host=socket.gethostname().split(".")[0])
         self.save()
+        self.alert(f"Starting ORACLE instance (normal) (OS id: {os.getpid()})")
+
+    def alert(self, message: str) -> None:
+        """Append to the alert log in the ADR home under diagnostic_dest, as Oracle does."""
+        base = self.param("diagnostic_dest")
+        if not base:
+            return
+        trace = Path(base) / "diag" / "rdbms" / str(self.param("db_name")).lower() / self.sid / "trace"
+        try:
+            trace.mkdir(parents=True, exist_ok=True)
+            with open(trace / f"alert_{self.sid}.log", "a") as fh:
+                fh.write(f"{clock.fmt(clock.now(self.state))}\n{message}\n")
+        except OSError:
+            pass  # an unwritable diag dest does not stop a real instance either
 
     def set_status(self, status: str, open_mode: str | None = None) -> None:
         self.doc["status"] = status

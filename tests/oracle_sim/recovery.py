@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import redo
-from .datafile import Datafile, create as create_datafile, formatted_block
 from .database import Database, omf_datafile_name
+from .datafile import Datafile
+from .datafile import create as create_datafile
 
 
 class MissingArchivelog(Exception):
@@ -78,6 +79,15 @@ def recover(db: Database, until_time: float | None = None, until_scn: int | None
             seq = s
             break
     if seq is None:
+        # The log holding the first change needed is not on disk: name it from the log history.
+        history = [h for h in cf.doc.get("log_history", []) if h["thread"] == thread
+                   and h["first_change"] <= start < h["next_change"]]
+        if history:
+            raise MissingArchivelog(thread, history[0]["sequence"], start + 1)
+        if cf.doc["log_first_change"] <= start:
+            # A backup controlfile: the log current when it was taken holds the first change needed.
+            if not _online_covers(db, start, until_time, until_scn):
+                raise MissingArchivelog(thread, cf.doc["sequence"], start + 1)
         later = [row for (t, s), row in sorted(logs.items()) if t == thread and row["first_change"] > start]
         seq = later[0]["sequence"] if later else cf.doc["sequence"]
         if not later or later[0]["first_change"] > start + 1:
@@ -128,19 +138,4 @@ def _online_covers(db: Database, start: int, until_time: float | None, until_scn
     return until_time is None and until_scn is None and db.cf.doc["log_first_change"] <= start + 1
 
 
-def restore_as_new(db: Database, file_no: int) -> str:
-    """Create a datafile that has no copy as it was at creation (RMAN: 'creating datafile')."""
-    cf = db.cf
-    entry = cf.datafile(file_no)
-    dest = db.instance.param("db_create_file_dest")
-    name = omf_datafile_name(dest, cf.doc["db_name"], entry["ts"])
-    header = db.file_header(dict(entry, checkpoint_scn=entry["creation_scn"],
-                                 checkpoint_time=entry["creation_time"]))
-    create_datafile(name, header)
-    entry["name"] = str(name)
-    db._files.pop(file_no, None)
-    return str(name)
-
-
-__all__ = ["MissingArchivelog", "TooRecentFile", "RecoveryReport", "recover", "restore_as_new",
-           "usable_logs", "formatted_block"]
+__all__ = ["MissingArchivelog", "TooRecentFile", "RecoveryReport", "recover", "usable_logs"]

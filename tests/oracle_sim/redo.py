@@ -110,6 +110,10 @@ def replay(
         df = files.get(rec["f"])
         if df is None or rec["scn"] <= df.header["checkpoint_scn"]:
             continue
+        if rec["scn"] <= blocks.block_scn(df.read(rec["b"])):
+            # Already in the block (a recovery run again after it stopped part way):
+            # applying a row insert twice would duplicate the row.
+            continue
         apply_record(df, rec)
         applied += 1
     return RecoveryResult(end_scn, end_time, applied, False)

@@ -7,13 +7,15 @@ datafile present and consistent at one SCN).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from datetime import datetime
 from pathlib import Path
 
 from . import blocks, clock
 from .database import Database
-from .datafile import DatafileError, read_header
+from .datafile import Datafile, DatafileError, read_header
 from .home import state_dir
 from .instance import Instance, OraError, resolve_alias
 
@@ -92,7 +94,28 @@ def open_database(inst: Instance, read_only: bool = False) -> Database:
         cf.doc["current_scn"] = target
         cf.save()
     inst.set_status("open", "READ ONLY" if read_only else "READ WRITE")
+    if os.environ.get("ORASIM_RECORD_OPEN"):
+        record_open(inst, db, target)
     return db
+
+
+def record_open(inst: Instance, db: Database, scn: int) -> None:
+    """Test hook (ORASIM_RECORD_OPEN=1): what the instance opened, block digests per datafile.
+
+    A nightly restore test drops its clone when done; this lets a test check
+    afterwards, byte for byte, what the restored database held when it opened.
+    """
+    files = {}
+    for d in db.cf.datafiles():
+        df = Datafile(Path(d["name"]))
+        files[str(d["file"])] = {"name": d["name"], "header": df.header,
+                                 "blocks": [hashlib.sha256(data).hexdigest() for _b, data in df.iter_blocks(1)]}
+    entry = {"sid": inst.sid, "time": clock.now(inst.state), "scn": scn, "dbid": db.cf.doc["dbid"],
+             "files": files}
+    path = Path(inst.state) / "opened" / f"{inst.sid}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fh.write(json.dumps(entry) + "\n")
 
 
 def shutdown(inst: Instance, abort: bool = False) -> list[str]:
