@@ -1,0 +1,94 @@
+"""Storage drivers, and the factory that picks one from the configuration.
+
+``[generic] snappermodule`` / ``snapperclass`` name the driver (a database
+section may override them as ``genericsnappermodule`` / ``genericsnapperclass``).
+The old toolset's names keep working: ``zfssa``/``ZFSSA``, ``netapp``/``Netapp``,
+``softnas``/``SoftNAS``, ``huawei``/``HuaweiDorado`` are looked up in this package;
+``storage.<name>`` works too, and so does the dotted path of a driver of your
+own that is importable from ``sys.path``.  Driver modules are imported only when
+chosen, so one driver's dependencies (HTTP client, SDK) are not needed by the others.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+
+from imagecopy.config import Configuration
+from imagecopy.errors import ConfigError, StorageError
+
+from .base import CloneInfo, SnapHandler, SnapshotInfo, backup_area, size2str
+
+log = logging.getLogger(__name__)
+
+__all__ = ["create_snapper", "SnapHandler", "SnapshotInfo", "CloneInfo", "size2str", "backup_area",
+           "DEFAULT_MODULE", "BUILTIN_DRIVERS"]
+
+DEFAULT_MODULE = "localfs"
+
+# Driver module names of this package and each one's usual class, for configurations
+# that name only the module.  Not every driver listed here exists yet; a missing one
+# gives the same "no such storage driver" error as an unknown name.
+BUILTIN_DRIVERS: dict[str, str] = {
+    "localfs": "LocalFS",
+    "zfssa": "ZFSSA",
+    "netapp": "Netapp",
+    "softnas": "SoftNAS",
+    "huawei": "HuaweiDorado",
+    "zfs": "ZFS",
+    "btrfs": "Btrfs",
+}
+
+
+def _setting(config: Configuration, key: str, default: str | None) -> tuple[str, str]:
+    """The value of ``[generic] key`` (override rule applied) and where it was read, for messages."""
+    value = config.get(key, "generic", default).strip()
+    where = f"[generic] {key}"
+    if config.section is not None and config.has(f"generic{key}"):
+        where = f"[{config.section}] generic{key}"
+    return value, where
+
+
+def _module_name(name: str) -> str:
+    """``zfssa`` and ``storage.zfssa`` → ``storage.zfssa``; anything else is a user's module."""
+    short = name[len("storage."):] if name.startswith("storage.") else name
+    if short in BUILTIN_DRIVERS:
+        return f"storage.{short}"
+    return name
+
+
+def create_snapper(config: Configuration, dbname: str) -> SnapHandler:
+    """Build the configured storage driver for database ``dbname``.
+
+    :raises ConfigError: unknown module or class, naming the file, section and key.
+    :raises StorageError: when the driver module exists but fails to load.
+    """
+    if config.section != dbname:
+        config = config.for_section(dbname)
+    modname, mod_where = _setting(config, "snappermodule", DEFAULT_MODULE)
+    if not modname:
+        raise ConfigError(f"{config.path}: {mod_where} is empty")
+    full = _module_name(modname)
+    short = full[len("storage."):] if full.startswith("storage.") else None
+    default_class = BUILTIN_DRIVERS.get(short) if short else None
+    classname, class_where = _setting(config, "snapperclass", default_class)
+    try:
+        module = importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        # Only the driver module itself missing is a configuration error; a driver
+        # whose own dependency is missing says which one.
+        if exc.name and (full == exc.name or full.startswith(exc.name + ".")):
+            raise ConfigError(f"{config.path}: {mod_where} '{modname}': no such storage driver") from None
+        raise StorageError(f"storage driver '{modname}' cannot be loaded: {exc}") from exc
+    except (ValueError, TypeError):
+        # importlib's answer to names such as ".x" or "a..b"
+        raise ConfigError(f"{config.path}: {mod_where} '{modname}': not a module name") from None
+    except ImportError as exc:
+        raise StorageError(f"storage driver '{modname}' cannot be loaded: {exc}") from exc
+    cls = getattr(module, classname, None)
+    if cls is None:
+        raise ConfigError(f"{config.path}: {class_where} '{classname}': module {full} has no such class")
+    if not (isinstance(cls, type) and issubclass(cls, SnapHandler)):
+        raise ConfigError(f"{config.path}: {class_where} '{classname}': {full}.{classname} "
+                          f"is not a storage driver (a storage.base.SnapHandler subclass)")
+    log.debug("Storage driver for %s: %s.%s", dbname, full, classname)
+    return cls(config, dbname)

@@ -1,0 +1,331 @@
+"""The storage driver interface and the logic shared above every driver.
+
+A driver (``storage.localfs.LocalFS``, later ``zfssa``, ``netapp`` …) subclasses
+``SnapHandler`` and implements the storage primitives: list, create and drop
+snapshots, clone a snapshot, drop and list clones, describe a filesystem, give
+its mount string and create the backup volume.  The method names are the old
+toolset's, so a driver written against it keeps its shape (its constructor
+now takes ``(config, dbname)``; returning the old dicts from ``getsnapinfo``
+and ``listclones`` still works, they are converted here).
+
+Everything that is policy rather than storage lives here, once: retention
+(``clean``, over the pure ``storage.retention.plan``), picking the snapshot to
+clone for a restore test (``autoclone``), the snapshot that covers a point in
+time (``search_recovery_snapid``), the snapshot age check for monitoring and
+the one-line renderings used by zsnapper.py and the backup log.
+"""
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from imagecopy.config import Configuration
+from imagecopy.errors import StorageError
+from imagecopy.layout import backup_area, validate_name
+from imagecopy.units import size2str
+
+from .retention import HAS_CLONE, as_utc, plan
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SnapHandler", "SnapshotInfo", "CloneInfo", "CleanResult", "AgeCheck", "size2str",
+           "backup_area", "validate_name", "as_utc", "format_age"]
+
+
+
+def format_age(age: timedelta) -> str:
+    """An age as ``[N day(s), ]H:MM:SS`` (the old output, without the microseconds)."""
+    return str(timedelta(seconds=max(int(age.total_seconds()), 0)))
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """One snapshot as every driver reports it.
+
+    ``creation`` is tz-aware UTC; ``space_total`` is the space the snapshot's data
+    takes, ``space_unique`` what only this snapshot holds (what dropping it frees).
+    """
+
+    id: str
+    creation: datetime
+    numclones: int
+    space_total: int
+    space_unique: int
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> SnapshotInfo:
+        """Build from an old-style driver dict (naive creation taken as UTC)."""
+        return cls(id=str(m["id"]), creation=as_utc(m["creation"]), numclones=int(m["numclones"]),
+                   space_total=int(m["space_total"]), space_unique=int(m["space_unique"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "creation": self.creation.isoformat(), "numclones": self.numclones,
+                "space_total": self.space_total, "space_unique": self.space_unique}
+
+
+@dataclass(frozen=True)
+class CloneInfo:
+    """A clone (or, from ``filesystem_info()``, the database's own filesystem: origin None)."""
+
+    clonename: str
+    origin: str | None
+    mountpoint: str
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> CloneInfo:
+        origin = m.get("origin")
+        return cls(clonename=str(m["clonename"]), origin=None if origin is None else str(origin),
+                   mountpoint=str(m["mountpoint"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"clonename": self.clonename, "origin": self.origin, "mountpoint": self.mountpoint}
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """The fate of one snapshot in a retention run.
+
+    ``status`` is ``valid``, ``dropped``, ``has a clone``, ``DROP FAILED`` or, under
+    dry run, ``would drop``; ``infostring`` is the old log line (snapshot + status);
+    ``reason`` says why, in words.
+    """
+
+    snapid: str
+    dropped: bool
+    status: str
+    infostring: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"snapid": self.snapid, "dropped": self.dropped, "status": self.status, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class AgeCheck:
+    """The monitoring verdict on the newest snapshot's age (Nagios plugin states)."""
+
+    status: str                 # OK, WARNING or CRITICAL
+    exit_code: int              # 0, 1, 2
+    age: timedelta | None       # None when there is no snapshot
+    snapid: str | None
+
+    @property
+    def message(self) -> str:
+        if self.age is None:
+            return f"{self.status}: The latest snapshot age None (no snapshot exists)"
+        return f"{self.status}: The latest snapshot age {format_age(self.age)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "exit_code": self.exit_code, "latest_snapshot": self.snapid,
+                "age_seconds": None if self.age is None else max(int(self.age.total_seconds()), 0),
+                "message": self.message}
+
+
+def _now(now: datetime | None) -> datetime:
+    return datetime.now(timezone.utc) if now is None else as_utc(now)
+
+
+class SnapHandler(ABC):
+    """Base class of storage drivers.
+
+    :param config: the configuration, bound to the database's section.
+    :param dbname: the database (its section, its filesystem/volume name).
+    """
+
+    def __init__(self, config: Configuration, dbname: str):
+        self.config = config
+        self.dbname = validate_name(dbname, "database name")
+
+    @property
+    def configname(self) -> str:
+        """The old toolset's name for the database section."""
+        return self.dbname
+
+    # -- storage primitives: every driver implements these ---------------------------
+    @abstractmethod
+    def listsnapshots(self, sortbycreation: bool = False, sortreverse: bool = False) -> list:
+        """The database's snapshots, as driver records that ``getsnapinfo`` understands."""
+
+    @abstractmethod
+    def getsnapinfo(self, s: Any) -> SnapshotInfo:
+        """A record from ``listsnapshots`` as a ``SnapshotInfo``."""
+
+    @abstractmethod
+    def snap(self) -> str:
+        """Snapshot the backup area; return the snapshot id."""
+
+    @abstractmethod
+    def dropsnap(self, snapid: str) -> None:
+        """Drop a snapshot; raise ``StorageError`` when the storage refuses."""
+
+    @abstractmethod
+    def clone(self, snapid: str, clonename: str) -> None:
+        """Create a writable clone of a snapshot under ``clonename``."""
+
+    @abstractmethod
+    def dropclone(self, clonename: str) -> None:
+        """Drop a clone; refuse anything that is not a clone of this database."""
+
+    @abstractmethod
+    def filesystem_info(self, name: str | None = None) -> CloneInfo:
+        """Origin, name and storage mount point of a clone (or of the database's filesystem)."""
+
+    @abstractmethod
+    def listclones(self) -> list[CloneInfo]:
+        """Clones of this database's snapshots."""
+
+    @abstractmethod
+    def mountstring(self, name: str) -> str:
+        """How to mount a filesystem, ``host:/path``."""
+
+    @abstractmethod
+    def createvolume(self) -> None:
+        """Create the database's backup filesystem/volume."""
+
+    # -- optional capabilities --------------------------------------------------------
+    def local_path(self, clonename: str) -> Path | None:
+        """A clone's path usable directly as its mount point (local drivers), else None."""
+        return None
+
+    def getsnapcreation(self, s: Any) -> datetime:
+        """Creation time (UTC) of a ``listsnapshots`` record.
+
+        Drivers whose space figures are costly override this so that monitoring
+        (``checkage``) stays cheap.
+        """
+        return self._info(s).creation
+
+    # -- shared logic -----------------------------------------------------------------
+    def _info(self, s: Any) -> SnapshotInfo:
+        info = self.getsnapinfo(s)
+        if isinstance(info, Mapping):  # an old-style driver
+            return SnapshotInfo.from_mapping(info)
+        if info.creation.tzinfo is None or info.creation.utcoffset() != timedelta(0):
+            return SnapshotInfo(info.id, as_utc(info.creation), info.numclones, info.space_total,
+                                info.space_unique)
+        return info
+
+    def snapshots(self, sortreverse: bool = False) -> list[SnapshotInfo]:
+        """Every snapshot with its details, oldest first (newest first with ``sortreverse``)."""
+        return [self._info(s) for s in self.listsnapshots(sortbycreation=True, sortreverse=sortreverse)]
+
+    def clones(self) -> list[CloneInfo]:
+        """``listclones`` as ``CloneInfo`` objects, whatever the driver returned."""
+        return [c if isinstance(c, CloneInfo) else CloneInfo.from_mapping(c) for c in self.listclones()]
+
+    @staticmethod
+    def snap2str(info: SnapshotInfo) -> str:
+        """``<id> [<YYYY-mm-dd HH:MM:SS> UTC] total=<size> unique=<size> clones=<n>``."""
+        created = as_utc(info.creation).strftime("%Y-%m-%d %H:%M:%S")
+        return (f"{info.id} [{created} UTC] total={size2str(info.space_total)} "
+                f"unique={size2str(info.space_unique)} clones={info.numclones}")
+
+    @staticmethod
+    def clone2str(c: CloneInfo) -> str:
+        """``<clone> [<origin snap>] [mount point: <path>]``."""
+        return f"{c.clonename} [{c.origin}] [mount point: {c.mountpoint}]"
+
+    def clean(self, now: datetime | None = None, dry_run: bool = False) -> list[CleanResult]:
+        """Apply retention (``snapexpirationdays``/``snapexpirationmonths``) and drop.
+
+        A drop that fails is reported as ``DROP FAILED`` and logged; the remaining
+        snapshots are still processed.  Under ``dry_run`` nothing is dropped and the
+        snapshots that would go are reported as ``would drop``.
+
+        :raises ConfigError: when the expiration settings are missing or not numbers.
+        :raises StorageError: when the snapshots cannot be listed.
+        """
+        days = self.config.getint("snapexpirationdays", minimum=0)
+        months = self.config.getint("snapexpirationmonths", minimum=0)
+        # Details are read once, before any drop, so every line describes the
+        # snapshot as retention saw it.
+        infos = {i.id: i for i in self.snapshots()}
+        results: list[CleanResult] = []
+        for decision in plan(list(infos.values()), _now(now), days, months):
+            info = infos[decision.snapid]
+            dropped = False
+            if decision.drop and dry_run:
+                status = "would drop"
+            elif decision.drop:
+                try:
+                    self.dropsnap(decision.snapid)
+                    dropped, status = True, "dropped"
+                except Exception as exc:  # noqa: BLE001 - one failed drop must not stop retention
+                    log.error("Dropping snapshot %s failed: %s", decision.snapid, exc)
+                    status = "DROP FAILED"
+            elif decision.reason == HAS_CLONE:
+                status = HAS_CLONE
+            else:
+                status = "valid"
+            log.debug("Retention: %s %s (%s)", decision.snapid, status, decision.reason)
+            results.append(CleanResult(decision.snapid, dropped, status,
+                                       f"{self.snap2str(info)} {status}", decision.reason))
+        return results
+
+    def autoclone(self, clonename: str, max_age_hours: float, now: datetime | None = None) -> str:
+        """Clone the newest snapshot at least ``max_age_hours`` old as ``clonename``.
+
+        :returns: the id of the snapshot that was cloned.
+        :raises StorageError: when no snapshot is old enough (or the clone fails).
+        """
+        validate_name(clonename, "clone name")
+        now = _now(now)
+        min_age = timedelta(hours=max_age_hours)
+        for s in self.listsnapshots(sortbycreation=True, sortreverse=True):
+            created = as_utc(self.getsnapcreation(s))
+            if now - created >= min_age:
+                snapid = self._snapid(s)
+                log.debug("Snapshot for autoclone: %s", snapid)
+                self.clone(snapid, clonename)
+                return snapid
+        raise StorageError(f"Suitable snapshot not found for cloning: no snapshot of {self.dbname} "
+                           f"is at least {max_age_hours:g} hours old")
+
+    def search_recovery_snapid(self, target_utc: datetime) -> str | None:
+        """The oldest snapshot created at or after ``target_utc`` (naive = UTC), or None.
+
+        That snapshot holds every archivelog up to its creation, so it can recover
+        the database to the target time.
+        """
+        target = as_utc(target_utc)
+        for s in self.listsnapshots(sortbycreation=True):
+            if as_utc(self.getsnapcreation(s)) >= target:
+                return self._snapid(s)
+        return None
+
+    def latest_snapshot(self) -> tuple[str, datetime] | None:
+        """Id and creation time of the newest snapshot, or None when there is none."""
+        newest: tuple[str, datetime] | None = None
+        for s in self.listsnapshots():
+            created = as_utc(self.getsnapcreation(s))
+            if newest is None or created > newest[1]:
+                newest = (self._snapid(s), created)
+        return newest
+
+    def check_age(self, warning_hours: float, critical_hours: float, now: datetime | None = None) -> AgeCheck:
+        """Judge the newest snapshot's age against the thresholds (hours).
+
+        No snapshot at all is CRITICAL; storage errors propagate (the caller
+        reports them as UNKNOWN).
+        """
+        latest = self.latest_snapshot()
+        if latest is None:
+            return AgeCheck("CRITICAL", 2, None, None)
+        snapid, created = latest
+        # A snapshot "in the future" (clock skew) counts as brand new, not as negative age.
+        age = max(_now(now) - created, timedelta(0))
+        if age >= timedelta(hours=critical_hours):
+            return AgeCheck("CRITICAL", 2, age, snapid)
+        if age >= timedelta(hours=warning_hours):
+            return AgeCheck("WARNING", 1, age, snapid)
+        return AgeCheck("OK", 0, age, snapid)
+
+    def _snapid(self, s: Any) -> str:
+        """The id of a ``listsnapshots`` record; read from the record when it has an
+        ``id`` attribute, so no space figures are computed just for the id."""
+        value = getattr(s, "id", None)
+        return value if isinstance(value, str) else self._info(s).id

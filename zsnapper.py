@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""zsnapper.py <db> <action> [name]: a database's snapshots and clones, by hand and for monitoring.
+
+Actions: ``list``, ``create``, ``clone <snap>``, ``dropclone <clone>``,
+``listclones``, ``clean [--dry-run]``, ``autoclone``, ``checkage``; ``--json``
+on ``list``, ``listclones``, ``clean`` and ``checkage`` prints JSON instead of
+lines.  The configuration file comes from ``$BACKUPCONFIG`` (else ``backup.cfg``
+beside the scripts).
+
+Exit codes: 0 success; 2 bad usage or configuration; the error's own code for
+any other failure (one ``ERROR:`` line on stderr, never a traceback).
+``checkage`` follows the Nagios plugin convention instead: 0 OK, 1 WARNING,
+2 CRITICAL (also when no snapshot exists), 3 UNKNOWN with the reason for
+anything that kept it from judging, configuration errors included, so that a
+broken setup is never mistaken for an old backup.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from imagecopy.config import Configuration, locate
+from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
+from storage import create_snapper
+from storage.base import SnapHandler, validate_name
+
+log = logging.getLogger("zsnapper")
+
+# action → number of names it takes
+ACTIONS = {"list": 0, "create": 0, "clone": 1, "dropclone": 1, "listclones": 0, "clean": 0,
+           "autoclone": 0, "checkage": 0}
+JSON_ACTIONS = {"list", "listclones", "clean", "checkage"}
+USAGE = ("Usage: zsnapper.py <db> <list|create|clone <snap>|dropclone <clone>|listclones|"
+         "clean [--dry-run]|autoclone|checkage> [--json]")
+NAGIOS_UNKNOWN = 3
+# The options the old toolset printed for Oracle datafiles over NFS (hard mount: never fail I/O silently).
+NFS_OPTIONS = "rw,bg,hard,rsize=32768,wsize=32768,tcp,vers=3,timeo=600"
+
+
+@dataclass(frozen=True)
+class Command:
+    db: str
+    action: str
+    name: str | None = None
+    json: bool = False
+    dry_run: bool = False
+
+
+def parse_args(argv: list[str]) -> Command | None:
+    """The command line as a ``Command``; None for ``--help``.
+
+    :raises UsageError: with the reason, for anything else that does not fit.
+    """
+    if any(a in ("-h", "--help") for a in argv):
+        return None
+    options = [a for a in argv if a.startswith("-")]
+    words = [a for a in argv if not a.startswith("-")]
+    unknown = sorted(set(options) - {"--json", "--dry-run"})
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]}")
+    if len(words) < 2:
+        raise UsageError("a database and an action are needed")
+    db, action, names = words[0], words[1], words[2:]
+    if action not in ACTIONS:
+        raise UsageError(f"unknown action {action!r}")
+    if len(names) != ACTIONS[action]:
+        wanted = "a name" if ACTIONS[action] else "no name"
+        raise UsageError(f"{action} takes {wanted}")
+    if "--json" in options and action not in JSON_ACTIONS:
+        raise UsageError(f"--json does not apply to {action}")
+    if "--dry-run" in options and action != "clean":
+        raise UsageError("--dry-run applies to clean only")
+    validate_name(db, "database name")
+    name = validate_name(names[0], "snapshot id" if action == "clone" else "clone name") if names else None
+    return Command(db, action, name, "--json" in options, "--dry-run" in options)
+
+
+def _configuration(db: str) -> Configuration:
+    return Configuration(locate(), section=db)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def _show_clone(snapper: SnapHandler, clonename: str) -> None:
+    """Where the new clone is and how to reach it: a local path, or an NFS mount command."""
+    fs = snapper.filesystem_info(clonename)
+    print(f"Clone name: {clonename}")
+    print(f"Mount point: {fs.mountpoint}")
+    local = snapper.local_path(clonename)
+    if local is not None:
+        print(f"Local path (use it directly, no mount needed): {local}")
+    else:
+        print("Mount command (execute as root and replace the mount directory):")
+        print(f"mount -t nfs -o {NFS_OPTIONS} {snapper.mountstring(clonename)} <mount_directory_here>")
+
+
+# -- actions: each prints its result and returns the exit code ---------------------------
+def do_list(snapper: SnapHandler, cmd: Command) -> int:
+    infos = snapper.snapshots()
+    if cmd.json:
+        _print_json([i.to_dict() for i in infos])
+    else:
+        for info in infos:
+            print(snapper.snap2str(info))
+    return 0
+
+
+def do_create(snapper: SnapHandler, cmd: Command) -> int:
+    print(f"Snapshot created: {snapper.snap()}")
+    return 0
+
+
+def do_clone(snapper: SnapHandler, cmd: Command) -> int:
+    snapid = str(cmd.name)  # parse_args made sure there is one
+    clonename = f"{snapid}_clone_{datetime.now():%Y%m%dT%H%M%S}"
+    snapper.clone(snapid, clonename)
+    print("Clone created.")
+    _show_clone(snapper, clonename)
+    return 0
+
+
+def do_dropclone(snapper: SnapHandler, cmd: Command) -> int:
+    snapper.dropclone(str(cmd.name))
+    print("Clone dropped.")
+    return 0
+
+
+def do_listclones(snapper: SnapHandler, cmd: Command) -> int:
+    clones = snapper.clones()
+    if cmd.json:
+        _print_json([c.to_dict() for c in clones])
+    else:
+        for c in clones:
+            print(snapper.clone2str(c))
+    return 0
+
+
+def do_clean(snapper: SnapHandler, cmd: Command) -> int:
+    results = snapper.clean(dry_run=cmd.dry_run)
+    if cmd.json:
+        _print_json({"dry_run": cmd.dry_run, "snapshots": [r.to_dict() for r in results]})
+    else:
+        for r in results:
+            # The plain line is the old one; a dry run also says why.
+            print(f"{r.infostring} ({r.reason})" if cmd.dry_run else r.infostring)
+    return 1 if any(r.status == "DROP FAILED" for r in results) else 0
+
+
+def do_autoclone(snapper: SnapHandler, cmd: Command) -> int:
+    config = snapper.config
+    clonename = config.get("autorestoreclonename", "autorestore")
+    min_age = config.getfloat("autorestoresnapage", "autorestore")
+    snapid = snapper.autoclone(clonename, min_age)
+    print("Clone created.")
+    print(f"Source snapshot: {snapid}")
+    _show_clone(snapper, clonename)
+    return 0
+
+
+def do_checkage(cmd: Command) -> int:
+    """Nagios check of the newest snapshot's age; every failure is UNKNOWN (3), one line."""
+    try:
+        config = _configuration(cmd.db)
+        warning = config.getfloat("warningsnapage", "generic")
+        critical = config.getfloat("criticalsnapage", "generic")
+        result = create_snapper(config, cmd.db).check_age(warning, critical)
+    except Exception as exc:  # noqa: BLE001 - the plugin contract: anything unexpected is UNKNOWN
+        return _unknown(cmd.json, exc)
+    if cmd.json:
+        _print_json(result.to_dict())
+    else:
+        print(result.message)
+    return result.exit_code
+
+
+def _unknown(as_json: bool, exc: BaseException | str) -> int:
+    reason = exc if isinstance(exc, str) else (str(exc) if isinstance(exc, BackupError)
+                                               else f"{type(exc).__name__}: {exc}")
+    reason = " ".join(str(reason).split()) or "unknown error"
+    if as_json:
+        _print_json({"status": "UNKNOWN", "exit_code": NAGIOS_UNKNOWN, "message": f"UNKNOWN: {reason}"})
+    else:
+        print(f"UNKNOWN: {reason}")
+    return NAGIOS_UNKNOWN
+
+
+DISPATCH: dict[str, Callable[[SnapHandler, Command], int]] = {
+    "list": do_list, "create": do_create, "clone": do_clone, "dropclone": do_dropclone,
+    "listclones": do_listclones, "clean": do_clean, "autoclone": do_autoclone,
+}
+
+
+def _setup_logging() -> None:
+    # Diagnostics on stderr, results on stdout; only warnings and errors by default.
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one zsnapper command; return its exit code (never raises, never exits)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    _setup_logging()
+    words = [a for a in args if not a.startswith("-")]
+    is_check = words[1:2] == ["checkage"]
+    try:
+        cmd = parse_args(args)
+    except UsageError as exc:
+        if is_check:
+            return _unknown("--json" in args, f"bad usage: {exc}")
+        print(f"ERROR: {exc}", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
+        return EXIT_USAGE
+    if cmd is None:
+        print(USAGE)
+        return 0
+    try:
+        if cmd.action == "checkage":
+            return do_checkage(cmd)
+        snapper = create_snapper(_configuration(cmd.db), cmd.db)
+        return DISPATCH[cmd.action](snapper, cmd)
+    except BackupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ERROR: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a traceback is a bug; say it in one line
+        log.debug("Unexpected failure", exc_info=True)
+        print(f"ERROR: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def cli() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
