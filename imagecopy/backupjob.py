@@ -1,0 +1,320 @@
+"""The actions of ``backup.py``: what each one runs, in which order.
+
+Facts come from plain SELECTs whose output lines carry a marker
+(``MISSINGARCH: 1 94``); decisions are made here in Python; RMAN and SQL*Plus
+get plain statements from the templates.  One ``imagecopywithsnap`` starts
+four Oracle processes when no archivelog is missing (the old toolset: six):
+
+1. SQL*Plus: missing archivelogs, image copies of dropped datafiles
+   (then RMAN copies the missing archivelogs, only if there are any);
+2. SQL*Plus on the primary: database time, SCN, BCT file; archive log current;
+3. the storage snapshot of the backup area;
+4. RMAN: delete copies of dropped datafiles, refresh the copies, controlfile backup;
+5. SQL*Plus: archive log current on the primary, then the parameters for
+   ``autorestore.cfg`` from the backed-up database;
+6. retention, environment facts into the log, ``autorestore.cfg`` rewritten.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from . import commands, dbparams, layout
+from .config import Configuration
+from .errors import ConfigError, OracleError
+from .logs import redact
+from .oracle import OracleExec, marker_value, marker_values
+from .templates import Templates
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("config", "setschedule", "imagecopywithsnap", "missingarchlog", "generaterestore", "report",
+           "validatebackup", "backupimagecopy")
+SIZE = re.compile(r"^\s*\d+\s*[KMG]?\s*$", re.I)
+
+
+@dataclass
+class BackupContext:
+    """Everything an action needs, resolved from the configuration once."""
+
+    config: Configuration
+    db: str
+    area: Path
+    oracle: OracleExec
+    templates: Templates
+    snapper: object | None = None
+    values: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def archdir(self) -> Path:
+        return self.area / layout.ARCHIVELOG_DIR
+
+
+def template_values(config: Configuration, db: str, area: Path, logfile: Path | None) -> dict[str, object]:
+    """The ``${name}`` values every template may use."""
+    sectionsize = config.get("sectionsize", "rman", default="") or ""
+    if sectionsize and not SIZE.match(sectionsize):
+        raise ConfigError(f"{config.path}: [rman] key 'sectionsize' must be a size like 32G, not '{sectionsize}'")
+    primary = config.get("primarytns", default=db)
+    registercatalog = config.getbool("registercatalog")
+    return {
+        "configname": db,
+        "targettns": db,
+        "tns": db,
+        "primarytns": primary,
+        "backupdest": str(area),
+        "archdir": str(area / layout.ARCHIVELOG_DIR),
+        "recoverywindow": config.getint("recoverywindow", minimum=0),
+        "parallel": config.getint("parallel", minimum=1),
+        "dbid": config.getint("dbid"),
+        "sectionsize": f"section size {sectionsize.strip()}" if sectionsize else "",
+        "catalogconnect": config.get("catalog", "rman") if registercatalog else "",
+        "catalogclause": f"catalog {config.get('catalog', 'rman')}" if registercatalog else "",
+        "logfile": str(logfile) if logfile else "",
+        "tnspath": str(layout.tns_admin(config) or ""),
+    }
+
+
+class BackupJob:
+    """One database's backup actions."""
+
+    def __init__(self, ctx: BackupContext):
+        self.ctx = ctx
+        self.config = ctx.config
+        self.t = ctx.templates
+        self.oracle = ctx.oracle
+        self.registercatalog = self.config.getbool("registercatalog")
+
+    # -- script assembly -------------------------------------------------
+    def rman(self, body: str) -> str:
+        script = self.t.render("rman_header.rman")
+        if self.registercatalog:
+            script += self.t.render("rman_catalog.rman")
+        return self.oracle.rman(f"{script}{body.rstrip()}\nEXIT\n")
+
+    def sqlplus(self, body: str, tns: str | None = None, quiet: bool = False) -> str:
+        header = self.t.render("sql_header.sql", tns=tns or self.ctx.db)
+        return self.oracle.sqlplus(f"{header}{body.rstrip()}\nexit\n", quiet=quiet)
+
+    def on_primary(self, body: str) -> str:
+        """SQL that must run on the primary (archive commands when backing up a standby)."""
+        primary = str(self.ctx.values["primarytns"])
+        if primary == self.ctx.db:
+            return body
+        return f"conn /@{primary} as sysdba\n{body.rstrip()}\nconn /@{self.ctx.db} as sysdba\n"
+
+    # -- actions -----------------------------------------------------------------
+    def run(self, action: str) -> None:
+        getattr(self, f"do_{action}")()
+
+    def do_config(self) -> None:
+        self.ctx.archdir.mkdir(parents=True, exist_ok=True)
+        script = ""
+        if self.registercatalog:
+            log.info("Checking from RMAN catalog if database is already registered")
+            out = self.oracle.sqlplus(self.t.render("sql_registered.sql"), quiet=False)
+            if "DATABASE IS REGISTERED IN RC" not in out:
+                script += self.t.render("rman_register.rman")
+        dg = "dg" if self.config.getbool("hasdataguard") else "nodg"
+        script += self.t.render(f"rman_deletion_policy_{dg}.rman")
+        script += self.t.render("rman_config.rman")
+        log.info("Running RMAN configuration")
+        self.rman(script)
+        log.info("Running additional configuration from SQL*Plus")
+        facts = self.sqlplus(self.t.render("sql_config_facts.sql"))
+        statements = config_statements(facts, self.ctx.archdir)
+        if statements:
+            for s in statements:
+                log.info("Setting: %s", s)
+            self.sqlplus("\n".join(statements))
+        else:
+            log.info("Block change tracking and archivelog destinations already configured")
+
+    def missing_archivelogs(self) -> list[tuple[int, int]]:
+        out = self.sqlplus(self.t.render("sql_missing_archlogs.sql"))
+        return parse_missing(out)
+
+    def copy_archivelogs(self, missing: list[tuple[int, int]]) -> None:
+        if not missing:
+            return
+        log.info("- Copying %d missing archivelogs: %s", len(missing),
+                 ", ".join(f"thread {t} sequence {s}" for t, s in missing))
+        lines = "\n".join(f"BACKUP force as copy archivelog sequence {s} thread {t};" for t, s in missing)
+        self.rman(f"run {{\n{self.t.render('rman_archlog_channel.rman')}{lines}\n}}\n")
+
+    def do_missingarchlog(self) -> None:
+        log.info("Check if there are missing archivelogs")
+        self.copy_archivelogs(self.missing_archivelogs())
+
+    def do_imagecopywithsnap(self) -> None:
+        started = datetime.now()
+        cfgfile = self.ctx.area / layout.AUTORESTORE_CFG
+        # 1. archivelogs missing from the backup area; copies of dropped datafiles (deleted in 4.)
+        log.info("Check if there are missing archivelogs")
+        out = self.sqlplus(self.t.render("sql_missing_archlogs.sql") + self.t.render("sql_expired_copies.sql"))
+        self.copy_archivelogs(parse_missing(out))
+        expired = marker_values(out, "DELETECOPY: ")
+        # 2. the recovery target of the snapshot, then a log switch so the snapshot holds its redo
+        log.info("Switch current log")
+        out = self.sqlplus(self.on_primary(self.t.render("sql_archive_current.sql")))
+        lastscn = marker_value(out, "CURRENT DATABASE SCN: ")
+        lasttime = marker_value(out, "CURRENT DATABASE TIME: ")
+        if not self.oracle.dry_run and (lastscn is None or lasttime is None):
+            raise OracleError("SQL*Plus did not return the database time and SCN", details=out.splitlines()[-5:])
+        if not self.oracle.dry_run and dbparams.set_target(cfgfile, lastscn, lasttime,
+                                                           marker_value(out, "BCT FILE: ")):
+            log.debug("Recovery target of the next snapshot: SCN %s, %s", lastscn, lasttime)
+        # 3. snapshot
+        if self.config.getbool("dosnapshot"):
+            log.info("Snap the current backup area")
+            if self.oracle.dry_run:
+                print("--- would create a snapshot of the backup area (not done: --dry-run) ---")
+            else:
+                snapid = self.ctx.snapper.snap()  # type: ignore[union-attr]
+                log.debug("Created snapshot: %s", snapid)
+        # 4. + 5. refresh
+        log.info("Checking for expired datafile copies")
+        deletes = "".join(f"delete noprompt datafilecopy '{name}';\n" for name in expired)
+        if expired:
+            log.info("- Deleting %d expired datafile copies", len(expired))
+        log.info("Refresh imagecopy")
+        self.rman(deletes + self.t.render("rman_refresh.rman"))
+        # 6. + 9. (query) archive again on the primary; parameters for a restore
+        out = self.sqlplus(self.on_primary(self.t.render("sql_archive_log.sql")) + self.t.render("sql_dbparams.sql"))
+        params = parse_dbparams(out)
+        # 7. retention
+        if self.config.getbool("dosnapshot") and not self.oracle.dry_run:
+            log.info("Clean expired snapshots")
+            for result in self.ctx.snapper.clean():  # type: ignore[union-attr]
+                log.debug("%s", result.infostring if hasattr(result, "infostring") else result["infostring"])
+        # 8. environment facts
+        self.log_environment()
+        # 9. autorestore.cfg
+        if not self.oracle.dry_run:
+            log.info("Write database parameters for autorestore")
+            if not params.get("db_name"):
+                raise OracleError("SQL*Plus did not return the database parameters", details=out.splitlines()[-5:])
+            dbparams.write(cfgfile, params)
+        finished = datetime.now()
+        log.info("------------ TOTAL ------------")
+        log.info("Total execution time: %s", finished - started)
+        log.info("Execution started: %s", started)
+        log.info("Execution finished: %s", finished)
+        log.debug("Oracle processes started: rman %d, sqlplus %d", self.oracle.launches["rman"],
+                  self.oracle.launches["sqlplus"])
+
+    def do_backupimagecopy(self) -> None:
+        log.info("Refresh imagecopy")
+        self.rman(self.t.render("rman_refresh.rman"))
+
+    def resync_prefix(self) -> str:
+        return self.t.render("rman_resync.rman") if self.registercatalog else ""
+
+    def do_report(self) -> None:
+        self.rman(self.resync_prefix() + self.t.render("rman_report.rman"))
+
+    def do_validatebackup(self) -> None:
+        self.rman(self.resync_prefix() + self.t.render("rman_validate.rman"))
+
+    def do_generaterestore(self) -> None:
+        text = self.t.render("rman_emergency_restore.rman")
+        print("\n=============")
+        print(text.rstrip())
+        log.debug("Generated restore script:\n%s", text)
+
+    def do_setschedule(self) -> None:
+        from .schedule import set_schedule
+        set_schedule(self)
+
+    def log_environment(self) -> None:
+        """Facts a DBA restoring by hand will want: GI registration and patch level."""
+        if self.oracle.dry_run:
+            return
+        if self.config.getbool("gimanaged"):
+            from dbinfo import describe
+            try:
+                log.debug("%s", describe(self.config, self.ctx.db, self.oracle.oraclehome))
+            except Exception as exc:  # environment facts must never fail a backup
+                log.warning("Could not collect GI information: %s", exc)
+        opatch = self.oracle.oraclehome / "OPatch" / "opatch"
+        if opatch.exists():
+            try:
+                result = commands.run([str(opatch), "lsinventory"], env=self.oracle.env(), check=False,
+                                      describe="opatch")
+                if result.returncode != 0:
+                    log.warning("opatch lsinventory exited with code %d", result.returncode)
+            except Exception as exc:
+                log.warning("Could not run opatch: %s", exc)
+
+
+def parse_missing(output: str, exists=os.path.exists) -> list[tuple[int, int]]:
+    """(thread, sequence) archived in the recovery area but not present in the backup area.
+
+    A log the controlfile records in the backup area whose file is gone (deleted
+    by hand, lost in a storage incident) counts as missing too.
+    """
+    in_fra = set()
+    for value in marker_values(output, "FRALOG: "):
+        thread, seq = value.split()
+        in_fra.add((int(thread), int(seq)))
+    in_backup = set()
+    for value in marker_values(output, "BACKUPLOG: "):
+        thread, seq, name = value.split(None, 2)
+        if exists(name):
+            in_backup.add((int(thread), int(seq)))
+    return sorted(in_fra - in_backup)
+
+
+def parse_dbparams(output: str) -> dict[str, str]:
+    params = {}
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("dbconfig-") and ": " in line:
+            key, _, value = line[len("dbconfig-"):].partition(": ")
+            params[key] = value.strip()
+    return params
+
+
+def config_statements(facts: str, archdir: Path) -> list[str]:
+    """The ALTER statements that bring BCT and the archive destinations to what the toolset needs.
+
+    Block change tracking is enabled on Enterprise Edition when disabled.
+    One ``log_archive_dest_N`` must be the recovery area (MANDATORY) and one
+    the backup area's ``archivelog/`` directory; missing ones take the
+    lowest free N.  Nothing is changed when both exist (idempotent).
+    """
+    statements = []
+    bct = marker_value(facts, "BCT: ")
+    edition = " ".join(marker_values(facts, "EDITION: "))
+    if bct == "DISABLED" and "Enterprise Edition" in edition:
+        statements.append("alter database enable block change tracking;")
+    dests: dict[int, str] = {}
+    for value in marker_values(facts, "ARCHDEST: "):
+        name, _, setting = value.partition("=")
+        m = re.fullmatch(r"log_archive_dest_(\d+)", name.strip())
+        if m:
+            dests[int(m.group(1))] = setting.strip()
+    free = [n for n in range(1, 32) if not dests.get(n)]
+    target = str(archdir).rstrip("/") + "/"
+    if not any(re.search(r"LOCATION\s*=\s*USE_DB_RECOVERY_FILE_DEST", v, re.I) for v in dests.values()):
+        n = free.pop(0)
+        statements += [f"alter system set log_archive_dest_{n}='LOCATION=USE_DB_RECOVERY_FILE_DEST MANDATORY' "
+                       "scope=both;", f"alter system set log_archive_dest_state_{n}=enable scope=both;"]
+    if not any(target in v or v.rstrip("'").endswith(str(archdir)) for v in dests.values()):
+        n = free.pop(0)
+        statements += [f"alter system set log_archive_dest_{n}='LOCATION={target} "
+                       "VALID_FOR=(ONLINE_LOGFILE,PRIMARY_ROLE)' scope=both;",
+                       f"alter system set log_archive_dest_state_{n}=enable scope=both;"]
+    return statements
+
+
+def new_user_password() -> str:
+    """A throwaway password for the locked scheduler user (nobody logs in as it)."""
+    password = "B" + secrets.token_hex(12)
+    redact(password)
+    return password

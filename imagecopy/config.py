@@ -1,0 +1,184 @@
+"""The configuration file: where it is, its defaults, and the override rule.
+
+One INI file per environment.  ``get(param, section)`` first tries key
+``<section><param>`` in the current database's section (so ``[orcl]`` may
+hold ``genericoraclehome`` to override ``[generic] oraclehome`` for that
+database only), then ``param`` in ``section``; ``get(param)`` reads the
+current database's section.  Defaults apply to every section.  Every error
+names the file, the section and the key.
+"""
+from __future__ import annotations
+
+import configparser
+import os
+from pathlib import Path
+from typing import Mapping
+
+from .errors import ConfigError
+
+SCRIPT_DIR = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, str] = {
+    "registercatalog": "false",
+    "hasdataguard": "false",
+    "dosnapshot": "true",
+    "gimanaged": "true",
+    "schedulebackup": "FREQ=DAILY",
+    "schedulearchlog": "FREQ=HOURLY;INTERVAL=6",
+    "snapexpirationmonths": "0",
+    "backupjobenabled": "true",
+    "sectionsize": "",
+    "pga_size": "1G",
+    "sga_size": "2G",
+    "backupdestshared": "true",
+}
+
+RESTORE_DEFAULTS: dict[str, str] = {
+    "customverifydate": "select max(time_dp) from sys.smon_scn_time",
+    "autorestoreenabled": "1",
+    "autorestoreinstancenumber": "1",
+    "autorestorethread": "1",
+}
+
+TRUE_WORDS = {"true", "yes", "on", "1"}
+FALSE_WORDS = {"false", "no", "off", "0"}
+
+# Sections that are not databases.
+NON_DATABASE_SECTIONS = {"generic", "rman", "autorestore", "zfssa", "netapp", "localfs", "zfs", "btrfs",
+                         "softnas", "huawei", "zfscredentials", "netappcredentials"}
+
+
+def locate(name: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """The configuration file: ``name``, else $BACKUPCONFIG, else backup.cfg beside the scripts.
+
+    A bare file name is looked up beside the scripts, as the old toolset did;
+    a path with a directory part is taken as it is.
+    """
+    env = os.environ if env is None else env
+    chosen = name or env.get("BACKUPCONFIG") or "backup.cfg"
+    path = Path(chosen).expanduser()
+    if not path.is_absolute() and path.parent == Path("."):
+        beside = SCRIPT_DIR / path
+        path = beside if beside.exists() or not path.exists() else path.resolve()
+    if not path.is_file():
+        raise ConfigError(f"Configuration file {path} not found")
+    return path
+
+
+class Configuration:
+    """A parsed configuration file bound to one database section (or none)."""
+
+    def __init__(self, path: Path, section: str | None = None, extra_defaults: Mapping[str, str] | None = None,
+                 env: Mapping[str, str] | None = None):
+        env = os.environ if env is None else env
+        self.path = Path(path)
+        self.section = section
+        defaults = dict(DEFAULTS)
+        if env.get("ORACLE_HOME"):
+            defaults["oraclehome"] = env["ORACLE_HOME"]
+        if extra_defaults:
+            defaults.update(extra_defaults)
+        self._parser = configparser.ConfigParser(defaults=defaults, interpolation=None)
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                self._parser.read_file(fh)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"Configuration file {self.path} not found") from exc
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            first = str(exc).splitlines()[0]
+            raise ConfigError(f"{self.path}: cannot parse: {first}") from exc
+        if section is not None and not self._parser.has_section(section):
+            raise ConfigError(f"{self.path}: section [{section}] not found")
+
+    # -- lookup ----------------------------------------------------------
+    def has(self, param: str, section: str | None = None) -> bool:
+        try:
+            self.get(param, section)
+            return True
+        except ConfigError:
+            return False
+
+    def get(self, param: str, section: str | None = None, default: str | None = None) -> str:
+        """Apply the override rule; raise ConfigError naming file, section and key."""
+        p = self._parser
+        if section is not None:
+            if self.section is not None and p.has_option(self.section, f"{section}{param}") \
+                    and p.has_section(self.section):
+                own = p.get(self.section, f"{section}{param}")
+                if f"{section}{param}" not in p.defaults() or own != p.defaults()[f"{section}{param}"]:
+                    return own
+            if p.has_section(section) and p.has_option(section, param):
+                return p.get(section, param)
+            if default is not None:
+                return default
+            if not p.has_section(section):
+                raise ConfigError(f"{self.path}: section [{section}] not found (needed for key '{param}')")
+            raise ConfigError(f"{self.path}: [{section}] key '{param}' is missing")
+        if self.section is None:
+            if default is not None:
+                return default
+            raise ConfigError(f"{self.path}: key '{param}' needs a database section")
+        if p.has_option(self.section, param):
+            return p.get(self.section, param)
+        if default is not None:
+            return default
+        raise ConfigError(f"{self.path}: [{self.section}] key '{param}' is missing")
+
+    def getint(self, param: str, section: str | None = None, default: int | None = None,
+               minimum: int | None = None) -> int:
+        raw = self.get(param, section, None if default is None else str(default))
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
+                              f"must be an integer, not '{raw}'") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
+                              f"must be at least {minimum}, not {value}")
+        return value
+
+    def getfloat(self, param: str, section: str | None = None, default: float | None = None) -> float:
+        raw = self.get(param, section, None if default is None else str(default))
+        try:
+            return float(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
+                              f"must be a number, not '{raw}'") from None
+
+    def getbool(self, param: str, section: str | None = None, default: bool | None = None) -> bool:
+        raw = self.get(param, section, None if default is None else str(default).lower())
+        word = raw.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
+                          f"must be true or false, not '{raw}'")
+
+    def _where(self, param: str, section: str | None) -> str:
+        """The section a value was read from, for messages."""
+        if section is None:
+            return self.section or "?"
+        if self.section and self._parser.has_option(self.section, f"{section}{param}"):
+            return self.section
+        return section
+
+    # -- structure -------------------------------------------------------
+    def sections(self) -> list[str]:
+        return self._parser.sections()
+
+    def database_sections(self) -> list[str]:
+        """Sections that describe databases (everything but the known tool sections)."""
+        return [s for s in self._parser.sections() if s.lower() not in NON_DATABASE_SECTIONS]
+
+    def has_section(self, section: str) -> bool:
+        return self._parser.has_section(section)
+
+    def for_section(self, section: str | None) -> Configuration:
+        """The same file bound to another database section."""
+        clone = Configuration.__new__(Configuration)
+        clone.path, clone._parser = self.path, self._parser
+        if section is not None and not self._parser.has_section(section):
+            raise ConfigError(f"{self.path}: section [{section}] not found")
+        clone.section = section
+        return clone

@@ -1,0 +1,1 @@
+select 'CORRUPT: '||file#||' '||block#||' '||blocks||' '||corruption_type from v$$database_block_corruption;

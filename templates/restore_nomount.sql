@@ -1,0 +1,1 @@
+startup nomount pfile='${scratch}/init.ora'

@@ -1,0 +1,1 @@
+alter system archive log current;

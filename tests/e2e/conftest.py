@@ -1,0 +1,127 @@
+"""End-to-end fixtures: the scripts run as subprocesses against the simulated Oracle home."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+CONFIG = """\
+[generic]
+logretention: 20
+backupdest: {root}/backup
+warningsnapage: 26
+criticalsnapage: 32
+tnsadmin: {root}/tns
+osuser: oracle
+oraclehome: {home}
+maxlockwait: {maxlockwait}
+snappermodule: localfs
+snapperclass: LocalFS
+
+[localfs]
+snapshotdir: {root}/snapshots
+clonedir: {root}/clones
+
+[rman]
+catalog: /@rman
+
+[autorestore]
+autorestoredestination: {root}/autorestore/dest
+autorestoreclonename: autorestore
+autorestoremountpoint: {root}/autorestore/mnt
+autorestoresnapage: 0
+autorestorelogdir: {root}/autorestore/log
+autorestoremaxtoleranceminutes: 5
+autorestoremodulus: 0
+autorestorevalidatechance: 0
+
+[{db}]
+dbid: {dbid}
+recoverywindow: 2
+parallel: 2
+snapexpirationdays: 7
+snapexpirationmonths: 0
+gimanaged: false
+customverifydate: select max(createtime) from app.transactions
+{extra}
+"""
+
+
+@dataclass
+class Env:
+    """A simulated database, a backup configuration for it, and ways to run the scripts."""
+
+    sim: object
+    root: Path
+    config: Path
+    db: str = "orcl"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def area(self) -> Path:
+        return self.root / "backup" / self.db
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("ORACLE_SID", None)
+        env.pop("BACKUP_LOG_TO_SCREEN", None)
+        env["BACKUPCONFIG"] = str(self.config)
+        env.update(self.extra_env)
+        env.update(extra)
+        return env
+
+    def script(self, name: str, *args: str, env: dict[str, str] | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(REPO / name), *args], capture_output=True, text=True,
+                              env=env or self.env(), timeout=timeout, cwd=self.root)
+
+    def backup(self, action: str, *args: str, **kw) -> subprocess.CompletedProcess:
+        return self.script("backup.py", self.db, action, *args, **kw)
+
+    def zsnapper(self, action: str, *args: str, **kw) -> subprocess.CompletedProcess:
+        return self.script("zsnapper.py", self.db, action, *args, **kw)
+
+    def database(self):
+        return self.sim.db(self.db)
+
+    def workload(self, n: int = 10) -> list:
+        return self.database().workload(n, advance=1.0)
+
+    def write_config(self, maxlockwait: float = 0.05, extra: str = "") -> None:
+        self.config.write_text(CONFIG.format(root=self.root, home=self.sim.home, db=self.db,
+                                             dbid=self.database().cf.doc["dbid"], maxlockwait=maxlockwait,
+                                             extra=extra))
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def make_env(sim, tmp_path: Path, db: str = "orcl", **create) -> Env:
+    sim.create_db(db, **create)
+    (tmp_path / "tns").mkdir(exist_ok=True)
+    (tmp_path / "tns" / "tnsnames.ora").write_text("")
+    for d in ("snapshots", "clones"):
+        (tmp_path / d).mkdir(exist_ok=True)
+    env = Env(sim=sim, root=tmp_path, config=tmp_path / "backup.cfg", db=db)
+    env.write_config()
+    return env
+
+
+@pytest.fixture
+def benv(sim, tmp_path) -> Env:
+    """Database orcl and a localfs backup configuration for it (not yet configured)."""
+    return make_env(sim, tmp_path)
+
+
+@pytest.fixture
+def configured(benv) -> Env:
+    ok(benv.backup("config"))
+    return benv
