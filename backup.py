@@ -51,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     logfile: Path | None = None
     lock: BackupLock | None = None
-    log = logs.setup(db, None)
-    logs.close()  # nothing reaches the screen through logging until the session log exists
+    # Nothing reaches the screen through logging until the session log exists: errors before
+    # that are one line on stderr.
+    log = logs.session_logger(db)
     code = 0
     try:
         config = Configuration(locate(config_name), db)

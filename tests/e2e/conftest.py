@@ -9,48 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from . import siteconfig
+
 REPO = Path(__file__).resolve().parents[2]
 
-CONFIG = """\
-[generic]
-logretention: 20
-backupdest: {root}/backup
-warningsnapage: 26
-criticalsnapage: 32
-tnsadmin: {root}/tns
-osuser: oracle
-oraclehome: {home}
-maxlockwait: {maxlockwait}
-snappermodule: localfs
-snapperclass: LocalFS
-
-[localfs]
-snapshotdir: {root}/snapshots
-clonedir: {root}/clones
-
-[rman]
-catalog: /@rman
-
-[autorestore]
-autorestoredestination: {root}/autorestore/dest
-autorestoreclonename: autorestore
-autorestoremountpoint: {root}/autorestore/mnt
-autorestoresnapage: 0
-autorestorelogdir: {root}/autorestore/log
-autorestoremaxtoleranceminutes: 5
-autorestoremodulus: 0
-autorestorevalidatechance: 0
-
-[{db}]
-dbid: {dbid}
-recoverywindow: 2
-parallel: 2
-snapexpirationdays: 7
-snapexpirationmonths: 0
-gimanaged: false
-customverifydate: select max(createtime) from app.transactions
-{extra}
-"""
 
 
 @dataclass
@@ -93,10 +55,10 @@ class Env:
     def workload(self, n: int = 10) -> list:
         return self.database().workload(n, advance=1.0)
 
-    def write_config(self, maxlockwait: float = 0.05, extra: str = "") -> None:
-        self.config.write_text(CONFIG.format(root=self.root, home=self.sim.home, db=self.db,
-                                             dbid=self.database().cf.doc["dbid"], maxlockwait=maxlockwait,
-                                             extra=extra))
+    def write_config(self, maxlockwait: float = 0.05) -> None:
+        self.config.write_text(siteconfig.render(self.root, self.sim.home, {self.db: self.database().cf.doc["dbid"]},
+                                                 generic={"maxlockwait": maxlockwait},
+                                                 autorestore={"autorestoremountmethod": None}))
 
 
 def ok(result: subprocess.CompletedProcess) -> str:
@@ -106,10 +68,7 @@ def ok(result: subprocess.CompletedProcess) -> str:
 
 def make_env(sim, tmp_path: Path, db: str = "orcl", **create) -> Env:
     sim.create_db(db, **create)
-    (tmp_path / "tns").mkdir(exist_ok=True)
-    (tmp_path / "tns" / "tnsnames.ora").write_text("")
-    for d in ("snapshots", "clones"):
-        (tmp_path / d).mkdir(exist_ok=True)
+    siteconfig.make_dirs(tmp_path)
     env = Env(sim=sim, root=tmp_path, config=tmp_path / "backup.cfg", db=db)
     env.write_config()
     return env

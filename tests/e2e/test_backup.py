@@ -278,3 +278,31 @@ def test_lock_contention_exits_2(configured):
     result = benv.backup("imagecopywithsnap")
     assert result.returncode == 2
     assert "Did not get the lock" in result.stdout
+
+
+def test_exec_all_runs_every_database_but_the_excluded(benv):
+    from . import siteconfig
+    benv.sim.create_db("prod2", dbid=2000000002)
+    benv.config.write_text(siteconfig.render(benv.root, benv.sim.home, {"orcl": 1433672784, "prod2": 2000000002}))
+    out = ok(benv.script("exec_all.py", "config"))
+    assert "--- orcl: backup.py orcl config" in out and "--- prod2: backup.py prod2 config" in out
+    out = ok(benv.script("exec_all.py", "missingarchlog", "prod2"))
+    assert "--- prod2: skipped" in out and "--- orcl: backup.py orcl missingarchlog" in out
+    assert benv.script("exec_all.py", "nosuchaction").returncode == 2
+
+
+def test_dbinfo_prints_the_services_to_recreate(benv):
+    from oracle_sim import tools
+    benv.write_config()
+    benv.config.write_text(benv.config.read_text().replace("gimanaged: false", "gimanaged: true"))
+    tools.gi_register(benv.sim.home, "orcl", [{"name": "app1", "preferred": "orcl1", "available": "orcl2"}])
+    out = ok(benv.script("dbinfo.py", "orcl"))
+    assert "== Service configuration parsed ==" in out
+    assert "srvctl add service -database orcl -service app1 -preferred orcl1 -available orcl2" in out
+
+
+def test_zvolume_creates_the_backup_area(benv):
+    assert not benv.area.exists()
+    out = ok(benv.script("zvolume.py", "orcl", "create"))
+    assert benv.area.is_dir() and str(benv.area) in out
+    assert benv.script("zvolume.py", "orcl", "destroy").returncode == 2

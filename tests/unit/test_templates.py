@@ -29,9 +29,15 @@ def test_shipped_templates_render_with_the_backup_values():
     extra = {"scheduleuser": "BACKUPEXEC", "userpassword": "p", "osuser": "oracle", "ospassword": "s",
              "backupscript": "/x/backup.py", "numberofarguments": 2, "imagecopyconfigargument": "",
              "archlogconfigargument": "", "schedulebackup": "FREQ=DAILY", "schedulearchlog": "FREQ=HOURLY",
-             "backupjobenabled": "true"}
+             "backupjobenabled": "true",
+             # the restore side's
+             "renamebct": "", "restorenew": "", "lasttime": "2026-11-25 03:00:00", "customverifydate": "select 1",
+             "cfgdestination": "/m", "mountdestination": "/m", "scratch": "/s", "compatible": "12.1.0.2.0",
+             "db_block_size": 8192, "db_files": 200, "db_name": "orcl", "pga_size": "1G", "sga_size": "2G",
+             "undo_tablespace": "UNDOTBS1", "logdir": "/l", "instancenumber": 1, "thread": 1,
+             "extraparameters": "", "report_owner": "BACKUPEXEC"}
     t = Templates(values=values)
     for path in sorted(TEMPLATE_DIR.glob("*.*")):
-        if path.suffix in (".rman", ".sql"):
+        if path.suffix in (".rman", ".sql", ".ora"):
             text = t.render(path.name, **extra)
             assert "${" not in text, path.name

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""autorestore.py <configfile> [db | !db | --createcatalog | --listvalidationdates]
+
+The nightly restore test: for every database with ``autorestoreenabled = 1``
+(or only ``db``, or all but ``db``), clone the newest snapshot, restore and
+recover it, open it read only, check it, validate its blocks on its
+validation day, clean up, and record the result.  One database's failure
+never stops the next.  Prints ``Exitstatus is N``; exit status 1 when any
+restore failed, 2 for bad usage or configuration (or when run as root), 3
+when the host is not declared a sandbox.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+from imagecopy import layout, logs
+from imagecopy.catalog import RestoreResult, open_catalog
+from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
+from imagecopy.errors import EXIT_SANDBOX, EXIT_USAGE, BackupError, UsageError
+from imagecopy.lock import BackupLock
+from imagecopy.metrics import write_textfile
+from imagecopy.oracle import OracleExec
+from imagecopy.templates import Templates
+from imagecopy.validation import describe_schedule, setting_from_config
+from restorecommon import (
+    RestoreEngine,
+    RestoreOutcome,
+    RestoreSettings,
+    Terminated,
+    purge_diagnostics,
+    raise_on_signals,
+)
+
+USAGE = """\
+Usage: autorestore.py <configuration file> [[!]db | --createcatalog | --listvalidationdates]
+  db          restore only this database; !db: all enabled databases but this one
+  --createcatalog        create the results catalog
+  --listvalidationdates  when each database is next validated block by block"""
+
+SANDBOX_WARNING = """\
+THE RESTORE TEST CAN BE DANGEROUS ON A HOST THAT REACHES PRODUCTION DATABASE STORAGE:
+A RESTORE MAY OVERWRITE OR DELETE FILES AT THE LOCATIONS ITS CONTROLFILE NAMES.
+RUN IT ONLY ON A HOST SANDBOXED FROM THE PRODUCTION DATABASE ENVIRONMENT.
+TO CONTINUE, SET THE ENVIRONMENT VARIABLE AUTORESTORE_SAFE_SANDBOX TO TRUE (CASE SENSITIVE)."""
+
+
+def selected_databases(config: Configuration, choice: str | None) -> list[str]:
+    names = config.database_sections()
+    if choice and not choice.startswith("!"):
+        if choice not in names:
+            raise UsageError(f"No section [{choice}] in {config.path}")
+        names = [choice]
+    elif choice:
+        names = [n for n in names if n != choice[1:]]
+    return [n for n in names if config.for_section(n).get("autorestoreenabled").strip() == "1"]
+
+
+def restore_one(config: Configuration, db: str, slot: int | None = None) -> bool:
+    """Restore one database, record the result; True on success."""
+    cfg = config.for_section(db)
+    logdir = Path(cfg.get("autorestorelogdir", "autorestore"))
+    logfile = logdir / f"{datetime.now():%Y%m%dT%H%M%S}-{db}.log"
+    log = logs.setup(db, logfile)
+    log.info("Starting to restore")
+    log.info("Logfile: %s", logfile)
+    outcome = RestoreOutcome(db, started=datetime.now())
+    engine = None
+    interrupted: Terminated | None = None
+    try:
+        settings = RestoreSettings.from_config(config, db, slot)
+        setting = setting_from_config(config, db)
+        settings.validate = setting.should_validate(date.today(), random.SystemRandom())
+        if settings.validate:
+            log.debug("Database will be validated during this restore session")
+        elif setting.modulus > 0:
+            from imagecopy.validation import validation_day
+            _today, days, when = validation_day(setting.key, setting.modulus, date.today())
+            log.debug("Next database validation in %d days: %s", days, when)
+        from storage import create_snapper
+        snapper = create_snapper(cfg, db)
+        oracle = OracleExec(Path(cfg.get("oraclehome", "generic")), layout.tns_admin(cfg), logfile, sid=settings.sid)
+        engine = RestoreEngine(settings, snapper, oracle, Templates())
+        outcome = engine.restore(max_age_hours=cfg.getfloat("autorestoresnapage", "autorestore"))
+    except Terminated as exc:
+        interrupted = exc
+        outcome.error = str(exc)
+        log.error("Restore interrupted: %s", exc)
+    except BackupError as exc:
+        outcome.error = str(exc)
+        log.error("Restore failed: %s", exc)
+        for line in exc.details:
+            log.error("  %s", line)
+    except Exception as exc:  # a bug must not stop the next database's restore
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        log.debug("Unexpected error", exc_info=True)
+        log.error("Restore failed: unexpected error %s", outcome.error)
+    finally:
+        if engine is not None:
+            problems = engine.cleanup()
+            if problems and outcome.success:
+                outcome.success = False
+                outcome.error = "clean-up failed"
+    outcome.finished = datetime.now()
+    log.info("Restore %s, elapsed time: %s", "successful" if outcome.success else "failed",
+             outcome.finished - outcome.started)
+    record(cfg, outcome, logfile, log)
+    if engine is not None:
+        purge_diagnostics(engine.oracle, logdir, cfg.getint("logretention", "generic", default=30))
+    logs.close()
+    if interrupted is not None:
+        raise interrupted
+    return outcome.success
+
+
+def record(cfg: Configuration, outcome: RestoreOutcome, logfile: Path, log: logging.Logger) -> None:
+    """The result into the catalog (with the whole log) and the Prometheus textfile."""
+    result = RestoreResult(
+        db_unique_name=outcome.db, start_time=outcome.started, finish_time=outcome.finished or datetime.now(),
+        success=outcome.success, verification_diff_seconds=outcome.diff_seconds, snapid=outcome.snapid,
+        restore_target=outcome.target, validated=outcome.validated, logfile=logfile.name,
+        log_contents=None)
+    log.debug("Logging the result to catalog.")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    try:
+        result.log_contents = logfile.read_text(errors="replace")
+        with open_catalog(cfg) as catalog:
+            catalog.create()
+            catalog.record(result)
+    except (BackupError, OSError) as exc:
+        log.error("Logging the result to catalog failed: %s", exc)
+    metrics = cfg.get("autorestoremetricsfile", "autorestore", default="").strip()
+    if metrics:
+        try:
+            write_textfile(Path(metrics), [result])
+        except (BackupError, OSError) as exc:
+            log.error("Writing metrics to %s failed: %s", metrics, exc)
+
+
+def run_parallel(config: Configuration, cfgfile: Path, dbs: list[str], parallel: int) -> int:
+    """Restores in child processes, at most ``parallel`` at once, each in its own slot."""
+    failed = 0
+    free = list(range(1, parallel + 1))
+    running: dict[subprocess.Popen, tuple[str, int]] = {}
+    queue = list(dbs)
+    script = Path(__file__).resolve()
+
+    def forward(signum, _frame):
+        for proc in running:
+            proc.send_signal(signum)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while queue or running:
+        while queue and free:
+            db, slot = queue.pop(0), free.pop(0)
+            proc = subprocess.Popen([sys.executable, str(script), str(cfgfile), db, f"--slot={slot}"])
+            running[proc] = (db, slot)
+        finished = None
+        while finished is None:
+            for proc in running:
+                if proc.poll() is not None:
+                    finished = proc
+                    break
+            else:
+                try:
+                    next(iter(running)).wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+        db, slot = running.pop(finished)
+        free.append(slot)
+        if finished.returncode != 0:
+            failed += 1
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    slot = None
+    rest = []
+    for a in argv:
+        if a.startswith("--slot="):     # internal: a child of a parallel run
+            slot = int(a.split("=", 1)[1])
+        else:
+            rest.append(a)
+    if len(rest) not in (1, 2) or rest[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
+        return EXIT_USAGE
+    if os.geteuid() == 0:
+        # The old toolset exited 0 here; a cron job run as root would then "succeed" every night.
+        print("No, I will not run as root.", file=sys.stderr)
+        return EXIT_USAGE
+    if os.environ.get("AUTORESTORE_SAFE_SANDBOX") != "TRUE":
+        print(SANDBOX_WARNING)
+        return EXIT_SANDBOX
+    choice = rest[1] if len(rest) == 2 else None
+    try:
+        config = Configuration(locate(rest[0]), None, extra_defaults=RESTORE_DEFAULTS)
+        if choice == "--listvalidationdates":
+            settings = [setting_from_config(config, db) for db in selected_databases(config, None)]
+            for line in describe_schedule(settings, date.today()):
+                print(line)
+            return 0
+        if choice == "--createcatalog":
+            with open_catalog(config) as catalog:
+                catalog.create()
+                print(f"Catalog ready: {catalog.describe()}")
+            return 0
+        if choice is not None and choice.startswith("--"):
+            raise UsageError(USAGE)
+        dbs = selected_databases(config, choice)
+        if slot is not None:            # a child: the parent holds the lock
+            raise_on_signals()
+            return 0 if restore_one(config, dbs[0], slot) else 1
+        logdir = Path(config.get("autorestorelogdir", "autorestore"))
+        logdir.mkdir(parents=True, exist_ok=True)
+        parallel = config.getint("autorestoreparallel", "autorestore", default=1, minimum=1)
+        failed = 0
+        with BackupLock(logdir, config.getfloat("maxlockwait", "generic", default=30), name="autorestore.lck"):
+            if parallel > 1 and len(dbs) > 1:
+                failed = run_parallel(config, Path(config.path), dbs, parallel)
+            else:
+                raise_on_signals()
+                for db in dbs:
+                    try:
+                        if not restore_one(config, db):
+                            failed += 1
+                    except Terminated:
+                        failed += 1
+                        print("Interrupted: the remaining databases are not restored.", file=sys.stderr)
+                        break
+    except BackupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return exc.exit_code
+    status = 1 if failed else 0
+    print(f"Exitstatus is {status}")
+    return status
+
+
+def cli() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

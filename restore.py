@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""restore.py <configfile> <db>: a point-in-time copy of a database on an isolated host.
+
+Interactive: asks whether the host is isolated, where to mount the clone, the
+target time (UTC or local) and a new instance SID; picks the oldest snapshot
+created at or after the target, clones it as ``restore_<db>_<YYYYmmdd_HHMMSS>``,
+prints the mount command to run as root and waits, restores into a fresh
+directory inside the mount, opens the database read only, and prints the
+verified time and the clean-up commands.  The same checks apply to the flags
+for scripted use::
+
+    restore.py <configfile> <db> --target "2026-11-25 03:00:00" [--utc] --sid ORCLR --mountdir /mnt/r --yes
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from imagecopy import layout, logs
+from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
+from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
+from imagecopy.oracle import OracleExec
+from imagecopy.templates import Templates
+from restorecommon import TIME_FORMAT, RestoreEngine, RestoreOutcome, RestoreSettings, Terminated, raise_on_signals
+
+SID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,7}$")
+
+
+class Asker:
+    """Questions on the terminal; a bad answer is asked again."""
+
+    def __init__(self, read: Callable[[str], str] = input, write: Callable[[str], None] = print):
+        self.read, self.write = read, write
+
+    def ask(self, question: str, check: Callable[[str], str | None]) -> str:
+        while True:
+            answer = self.read(question).strip()
+            problem = check(answer)
+            if problem is None:
+                return answer
+            self.write(problem)
+
+    def yes_no(self, question: str) -> bool:
+        return self.ask(f"{question} (y/n) ", lambda a: None if a.lower() in ("y", "n") else
+                        "Please answer y or n.").lower() == "y"
+
+
+def check_directory(answer: str) -> str | None:
+    if not answer:
+        return "An answer is required."
+    path = Path(answer)
+    if not path.is_dir():
+        return "That path does not exist or is not a directory."
+    if not os.access(path, os.W_OK | os.X_OK):
+        return "That directory is not writable."
+    return None
+
+
+def check_time(answer: str) -> str | None:
+    try:
+        datetime.strptime(answer, TIME_FORMAT)
+        return None
+    except ValueError:
+        return "The time must look like 2026-11-25 03:00:00 (yyyy-mm-dd hh24:mi:ss)."
+
+
+def check_sid(answer: str) -> str | None:
+    return None if SID.match(answer) else "At most 8 letters and digits, starting with a letter."
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="restore.py", description="Point-in-time copy of a database from a snapshot.")
+    p.add_argument("configfile")
+    p.add_argument("db")
+    p.add_argument("--target", help="yyyy-mm-dd hh24:mi:ss")
+    p.add_argument("--utc", action="store_true", help="the target time is UTC (default: this host's local time)")
+    p.add_argument("--sid", help="SID of the new instance")
+    p.add_argument("--mountdir", help="directory the clone is mounted in")
+    p.add_argument("--yes", action="store_true", help="the host is isolated; do not ask for confirmation")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else 0
+    if os.geteuid() == 0:
+        print("No, I will not run as root.", file=sys.stderr)
+        return EXIT_USAGE
+    asker = asker or Asker()
+    try:
+        config = Configuration(locate(args.configfile), args.db, extra_defaults=RESTORE_DEFAULTS)
+        for value, check in ((args.target, check_time), (args.sid, check_sid), (args.mountdir, check_directory)):
+            if value is not None and check(value):
+                raise UsageError(check(value))
+        if not args.yes and not asker.yes_no("Is this host isolated from production (no access to its "
+                                             "database storage)?"):
+            print("Then do not restore here.")
+            return 1
+        method = config.get("autorestoremountmethod", "autorestore", default="fstab").strip().lower()
+        mountdir = args.mountdir
+        if mountdir is None and method != "clonepath":
+            mountdir = asker.ask("Directory to mount the clone in: ", check_directory)
+        target_text = args.target or asker.ask("Target time (yyyy-mm-dd hh24:mi:ss): ", check_time)
+        utc = args.utc if args.target else asker.yes_no("Is that time in UTC?")
+        sid = args.sid or asker.ask("New instance SID (at most 8 letters/digits): ", check_sid)
+        return restore(config, args.db, target_text, utc, sid, Path(mountdir) if mountdir else None, method,
+                       asker, confirm=not args.yes)
+    except UsageError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BackupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        for line in exc.details:
+            print(f"  {line}", file=sys.stderr)
+        return exc.exit_code
+    except (EOFError, KeyboardInterrupt):
+        print("\nCancelled.", file=sys.stderr)
+        return 1
+
+
+def restore(config: Configuration, db: str, target_text: str, utc: bool, sid: str, mountdir: Path | None,
+            method: str, asker: Asker, confirm: bool) -> int:
+    naive = datetime.strptime(target_text, TIME_FORMAT)
+    if utc:
+        target_utc = naive.replace(tzinfo=timezone.utc)
+        target_local = target_utc.astimezone().replace(tzinfo=None)
+    else:
+        target_local = naive
+        target_utc = naive.astimezone(timezone.utc)
+    from storage import create_snapper
+    snapper = create_snapper(config, db)
+    snapid = snapper.search_recovery_snapid(target_utc)
+    if snapid is None:
+        print(f"No snapshot was created at or after {target_utc:%Y-%m-%d %H:%M:%S} UTC. Create one first:\n"
+              f"  zsnapper.py {db} create")
+        return 1
+    clonename = f"restore_{db}_{datetime.now():%Y%m%d_%H%M%S}"
+    print(f"\nDatabase:        {db}\nTarget time:     {target_local:%Y-%m-%d %H:%M:%S} (local), "
+          f"{target_utc:%Y-%m-%d %H:%M:%S} UTC\nSnapshot:        {snapid}\nClone:           {clonename}\n"
+          f"New instance:    {sid}\nMount directory: {mountdir or '(the clone path)'}\n")
+    if confirm and not asker.yes_no("Continue?"):
+        print("Nothing was done.")
+        return 1
+    logdir = Path(config.get("autorestorelogdir", "autorestore"))
+    logfile = logdir / f"{datetime.now():%Y%m%dT%H%M%S}-restore-{db}.log"
+    logs.setup(db, logfile)
+    settings = RestoreSettings.from_config(config, db, sid=sid)
+    settings.clonename, settings.sid, settings.tolerance_minutes = clonename, sid, None
+    settings.mount_method = method
+    if mountdir is not None:
+        settings.mountpoint = mountdir
+    oracle = OracleExec(Path(config.get("oraclehome", "generic")), layout.tns_admin(config), logfile, sid=sid)
+    engine = RestoreEngine(settings, snapper, oracle, Templates())
+    engine.clone(snapid)
+    if method == "clonepath":
+        base = engine.mount()
+    else:
+        print(f"Now mount the clone, as root:\n  mount -t nfs {snapper.mountstring(clonename)} {mountdir}")
+        while not asker.yes_no("Is the clone mounted?"):
+            pass
+        base = Path(mountdir)
+    settings.scratch = Path(tempfile.mkdtemp(prefix="restore_", dir=base))
+    raise_on_signals()
+    try:
+        outcome = engine.restore_from(base, RestoreOutcome(db, started=datetime.now(), snapid=snapid),
+                                      target=target_local)
+    except (BackupError, Terminated) as exc:
+        print(f"\nRestore failed: {exc}", file=sys.stderr)
+        for line in getattr(exc, "details", []):
+            print(f"  {line}", file=sys.stderr)
+        print(f"The log: {logfile}")
+        cleanup_help(db, sid, clonename, mountdir, method)
+        return 1
+    finally:
+        logs.close()
+    print(f"\nDatabase {db} restored as instance {sid}, open read only.")
+    print(f"Requested time:  {target_local:%Y-%m-%d %H:%M:%S}")
+    print(f"Verified time:   {outcome.verified}")
+    print(f"Difference:      {outcome.target - outcome.verified if outcome.verified else 'unknown'}")
+    print(f"Datafiles in:    {base}; instance files in {settings.scratch}")
+    print(f"The log: {logfile}")
+    cleanup_help(db, sid, clonename, mountdir, method)
+    if outcome.verified and outcome.verified > target_local:
+        print("WARNING: the verified time is after the target: the data is newer than asked for.")
+        return 1
+    return 0
+
+
+def cleanup_help(db: str, sid: str, clonename: str, mountdir: Path | None, method: str) -> None:
+    print("\nWhen you are done with it, clean up:")
+    print(f"  echo 'shutdown abort' | ORACLE_SID={sid} sqlplus -S / as sysdba")
+    if method != "clonepath":
+        print(f"  umount {mountdir}      # as root")
+    print(f"  zsnapper.py {db} dropclone {clonename}")
+
+
+def cli() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
