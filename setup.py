@@ -22,7 +22,10 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
     py_modules=MODULES,
-    packages=find_packages(include=["storage", "storage.*"]),
+    packages=find_packages(include=["imagecopy", "imagecopy.*", "storage", "storage.*"]),
+    # The RMAN/SQL templates (a checkout uses templates/ beside the scripts).
+    data_files=[("share/oracle-imagecopy-backup/templates",
+                 sorted(str(p.relative_to(HERE)) for p in (HERE / "templates").iterdir() if p.is_file()))],
     install_requires=[
         "requests>=2.25",
         "paramiko>=2.7",

@@ -6,13 +6,23 @@ template uses that the toolset does not supply is an error naming both.
 from __future__ import annotations
 
 import string
+import sys
 from pathlib import Path
 from typing import Mapping
 
 from .config import SCRIPT_DIR
 from .errors import ConfigError
 
-TEMPLATE_DIR = SCRIPT_DIR / "templates"
+
+def _template_dir() -> Path:
+    """``templates/`` beside the scripts (a checkout), else where ``pip install`` put them."""
+    beside = SCRIPT_DIR / "templates"
+    if beside.is_dir():
+        return beside
+    return Path(sys.prefix) / "share" / "oracle-imagecopy-backup" / "templates"
+
+
+TEMPLATE_DIR = _template_dir()
 
 
 class Templates:

@@ -5,11 +5,15 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${OIB_VENV:-$here/.venv}
 if [ ! -x "$venv/bin/python" ]; then
-    if ! python3 -m venv "$venv" 2>/dev/null; then
+    # The system interpreter where there is one: readable by every user (the restore tests
+    # run the scripts as an unprivileged user).
+    base=python3
+    [ -x /usr/bin/python3 ] && base=/usr/bin/python3
+    if ! "$base" -m venv "$venv" 2>/dev/null; then
         # Debian/Ubuntu ship venv separately.
         if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
             apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-            python3 -m venv "$venv"
+            "$base" -m venv "$venv"
         else
             echo "python3 -m venv failed: install the python3-venv package" >&2
             exit 1

@@ -55,7 +55,7 @@ class Sandbox:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
         env.pop("ORACLE_SID", None)
         env.update(PYTHONPATH=f"{self.site}:{self.app / 'tests'}", HOME=str(self.base),
-                   AUTORESTORE_SAFE_SANDBOX="TRUE", PYTHONDONTWRITEBYTECODE="1")
+                   AUTORESTORE_SAFE_SANDBOX="TRUE")
         env.update(extra)
         return env
 
@@ -102,10 +102,13 @@ def build_sandbox(user_name: str = TEST_USER) -> Sandbox:
     import sqlglot
     shutil.copytree(Path(sqlglot.__file__).parent, base / "site" / "sqlglot",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    for p in [base, *base.rglob("*")]:
-        p.chmod(0o755 if p.is_dir() or os.access(p, os.X_OK) else 0o644)
     sandbox = Sandbox(base, _interpreters()[0], user)
     for python in _interpreters():
+        # Byte-compile with the interpreter that will run it: the test user cannot write
+        # __pycache__ here, and every simulated sqlplus would otherwise recompile sqlglot.
+        subprocess.run([python, "-m", "compileall", "-q", str(base)], capture_output=True)
+        for p in [base, *base.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() or os.access(p, os.X_OK) else 0o644)
         sandbox.python = python
         probe = sandbox.run(python, "-c", "import sqlglot, sys; assert sys.version_info >= (3, 9)")
         if probe.returncode == 0:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from oracle_sim import clock, redo, truth
+from oracle_sim.database import read_history
 from oracle_sim.datafile import Datafile
 from oracle_sim.instance import Instance
 
@@ -142,7 +143,13 @@ def _fault(site: Site, fault: str) -> None:
     snap = site.snapshots("orcl")[-1]
     if fault == "corrupt_block":
         copy = next(p for p in snap.iterdir() if "_TS-USERS_" in p.name)
-        site.simctl("corrupt-block", "--sid", "orcl", "--file", "4", "--block", "20", "--path", str(copy))
+        header = Datafile(copy).header
+        # a block recovery will not rewrite (a rewrite would heal it, as real redo would)
+        touched = {rec["b"] for rec in read_history(site.state, 1433672784)
+                   if rec.get("f") == header["file"] and "b" in rec and rec["scn"] > header["checkpoint_scn"]}
+        block = next(b for b in range(header["blocks"] - 1, 0, -1) if b not in touched)
+        site.simctl("corrupt-block", "--sid", "orcl", "--file", str(header["file"]), "--block", str(block),
+                    "--path", str(copy))
     elif fault == "missing_archivelog":
         # the first archivelog recovery of this snapshot's copies needs
         start = min(Datafile(p).header["checkpoint_scn"] for p in snap.glob("data_D-*"))

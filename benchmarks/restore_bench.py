@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""The nightly restore test on a thin clone, against a restore from a full copy.
+
+For simulated databases of growing size this runs, side by side in one run:
+
+* ``autorestore.py`` with the localfs driver: the clone of the newest
+  snapshot is a reflink copy (btrfs), the datafiles are used where they lie;
+* the same restore where the storage cannot share blocks (ext4: every
+  snapshot and clone is a full copy), which is what a restore from ordinary
+  backups starts with;
+
+and four databases restored with ``autorestoreparallel`` 1 and 4.  It runs as
+root (the thin side is a btrfs filesystem in a loop-mounted image file) and
+runs the scripts as an unprivileged user (the restore scripts refuse root).
+
+    .venv/bin/python benchmarks/restore_bench.py [--sizes 256,1024,4096] [--parallel-dbs 4]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from e2e import siteconfig  # noqa: E402
+from e2e.sandbox import Sandbox, build_sandbox  # noqa: E402
+
+BLOCK = 8192
+
+
+def sh(*argv: str) -> None:
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+class Site:
+    def __init__(self, box: Sandbox, root: Path):
+        self.box, self.w = box, root
+        siteconfig.make_dirs(root)
+        self.cfg = root / "backup.cfg"
+        self.dbs: list[str] = []
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> str:
+        result = self.box.run(self.box.python, *args, env=env or self.env(), timeout=7200)
+        if result.returncode != 0:
+            raise SystemExit(f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def env(self) -> dict[str, str]:
+        return self.box.env(BACKUPCONFIG=str(self.cfg))
+
+    def simctl(self, *args: str) -> str:
+        return self.run("-m", "oracle_sim.cli", "--home", str(self.w / "oh"), *args)
+
+    def config(self, parallel: int = 1) -> None:
+        self.cfg.write_text(siteconfig.render(self.w, self.w / "oh", {db: 1000 + i for i, db in enumerate(self.dbs)},
+                                              autorestore={"autorestoreparallel": parallel,
+                                                           "autorestoresid": "bench"}))
+        self.box.give(self.cfg)
+
+    def database(self, db: str, mib: int) -> None:
+        """A database of about ``mib`` MiB (USERS holds most of it), backed up twice."""
+        users = max(64, (mib * 1024 * 1024 // BLOCK) - 256)
+        self.simctl("create", "--name", db, "--dbid", str(1000 + len(self.dbs)), "--oradata",
+                    str(self.w / "oradata"), "--fra", str(self.w / "fra"), "--files", f"USERS=1x{users}")
+        self.dbs.append(db)
+        self.config()
+        script = self.box.script("backup.py")
+        self.run(script, db, "config")
+        for _ in range(2):
+            self.simctl("workload", "--sid", db, "-n", "20", "--advance", "1")
+            self.run(script, db, "imagecopywithsnap")
+            time.sleep(1.1)
+
+
+def timed(fn) -> float:
+    started = time.monotonic()
+    fn()
+    return time.monotonic() - started
+
+
+def used_bytes(path: Path) -> int:
+    os.sync()
+    st = os.statvfs(path)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+
+def measure(box: Sandbox, base: Path, mib: int) -> tuple[float, int]:
+    """autorestore wall time, and the space one clone of the newest snapshot takes on ``base``."""
+    site = Site(box, base / f"size{mib}")
+    box.give(site.w)
+    site.database("orcl", mib)
+    seconds = timed(lambda: site.run(box.script("autorestore.py"), str(site.cfg), "orcl"))
+    snap = sorted(p.name for p in (site.w / "snapshots" / "orcl").iterdir() if not p.name.startswith("."))[-1]
+    before = used_bytes(site.w)
+    site.run(box.script("zsnapper.py"), "orcl", "clone", snap)
+    space = used_bytes(site.w) - before
+    shutil.rmtree(site.w)
+    return seconds, max(space, 0)
+
+
+def size_rows(box: Sandbox, thin: Path, full: Path, sizes: list[int]) -> list[str]:
+    out = ["| database | restore test, thin clone (btrfs) | restore test, full copy (ext4) | ratio | "
+           "clone space thin / full |", "| --- | --- | --- | --- | --- |"]
+    for mib in sizes:
+        t_thin, s_thin = measure(box, thin, mib)
+        t_full, s_full = measure(box, full, mib)
+        out.append(f"| {mib} MiB | {t_thin:.1f} s | {t_full:.1f} s | {t_full / t_thin:.1f}x | "
+                   f"{s_thin / 2**20:.1f} MiB / {s_full / 2**20:.0f} MiB |")
+        print(out[-1], flush=True)
+    return out
+
+
+def parallel_rows(box: Sandbox, base: Path, count: int) -> list[str]:
+    site = Site(box, base / "parallel")
+    box.give(site.w)
+    for i in range(count):
+        site.database(f"db{i}", 64)
+    times = {}
+    for parallel in (1, count):
+        site.config(parallel)
+        times[parallel] = timed(lambda: site.run(box.script("autorestore.py"), str(site.cfg)))
+    shutil.rmtree(site.w)
+    return [f"| {count} databases of 64 MiB | serial {times[1]:.1f} s | parallel {count}: {times[count]:.1f} s | "
+            f"{times[1] / times[count]:.2f}x |"]
+
+
+def btrfs_base() -> tuple[Path, callable]:
+    """A btrfs filesystem on a loop-mounted image (root only); returns its mount point and a clean-up."""
+    work = Path(tempfile.mkdtemp(prefix="oib-bench-"))
+    work.chmod(0o755)   # the unprivileged user reaches the mount through it
+    image, mnt = work / "btrfs.img", work / "mnt"
+    mnt.mkdir()
+    with open(image, "wb") as fh:
+        fh.truncate(40 * 2**30)
+    sh("mkfs.btrfs", "-q", str(image))
+    sh("mount", "-o", "loop", str(image), str(mnt))
+    mnt.chmod(0o755)
+
+    def cleanup() -> None:
+        subprocess.run(["umount", str(mnt)], check=False)
+        shutil.rmtree(work, ignore_errors=True)
+    return mnt, cleanup
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="256,1024,4096", help="database sizes in MiB")
+    p.add_argument("--parallel-dbs", type=int, default=4)
+    args = p.parse_args()
+    if os.geteuid() != 0 or not shutil.which("mkfs.btrfs"):
+        raise SystemExit("run as root with btrfs-progs installed: the thin side needs a btrfs loop mount")
+    box = build_sandbox()
+    thin, cleanup = btrfs_base()
+    try:
+        print("| database | restore test, thin clone (btrfs) | restore test, full copy (ext4) | ratio | "
+              "clone space thin / full |\n| --- | --- | --- | --- | --- |", flush=True)
+        size_rows(box, thin, box.base, [int(s) for s in args.sizes.split(",")])
+        print()
+        for line in parallel_rows(box, thin, args.parallel_dbs):
+            print(line, flush=True)
+    finally:
+        cleanup()
+        shutil.rmtree(box.base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
