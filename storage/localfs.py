@@ -51,13 +51,13 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from imagecopy import commands
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError
 
@@ -83,14 +83,10 @@ class LocalSnapshot:
 
 def _copy_tree(src: Path, dest: Path) -> None:
     """``cp --reflink=auto -a src dest`` (dest must not exist); StorageError with cp's words on failure."""
-    argv = ["cp", "--reflink=auto", "-a", "--", str(src), str(dest)]
-    log.debug("Running %s", argv)
-    try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise StorageError(f"cannot run cp: {exc}") from exc
-    if proc.returncode != 0:
-        detail = " ".join(proc.stderr.strip().splitlines()[:3]) or f"exit code {proc.returncode}"
+    result = commands.run(["cp", "--reflink=auto", "-a", "--", str(src), str(dest)], check=False,
+                          error_class=StorageError, describe="cp")
+    if result.returncode != 0:
+        detail = " ".join(result.output.strip().splitlines()[:3]) or f"exit code {result.returncode}"
         raise StorageError(f"copying {src} to {dest} failed: {detail}")
 
 
