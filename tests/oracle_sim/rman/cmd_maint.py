@@ -20,7 +20,7 @@ from ..database import Database
 from ..datafile import DatafileError, read_header
 from . import pieces
 from . import statements as st
-from .cmd_validate import archived_log_table
+from .cmd_validate import archived_log_table, retention_policy
 from .context import Context
 from .output import RmanError
 from .timeexpr import evaluate
@@ -184,16 +184,7 @@ def run_delete(ctx: Context, stmt: st.Delete) -> None:
             archived_log_table(ctx, db, rows)
             _remove_files(ctx, [("log", r) for r in rows], stmt.force)
         elif stmt.what == "OBSOLETE":
-            window, redundancy = stmt.window_days, stmt.redundancy
-            if window is None and redundancy is None:
-                policy = ctx.config(cf, "RETENTION POLICY") or "TO REDUNDANCY 1"
-                out.line("RMAN retention policy will be applied to the command")
-                out.line(f"RMAN retention policy is set to {policy[3:].lower()}")
-                words = policy.split()
-                if "WINDOW" in words:
-                    window = float(words[-2])
-                elif "REDUNDANCY" in words:
-                    redundancy = int(words[-1])
+            window, redundancy = retention_policy(ctx, cf, stmt.window_days, stmt.redundancy)
             found = obsolete_pieces(ctx, cf, window, redundancy)
             if not found:
                 out.line("no obsolete backups found")

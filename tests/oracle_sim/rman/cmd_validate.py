@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from .. import blocks, simfile
+from ..controlfile import Controlfile
 from ..database import Database
 from ..datafile import Datafile, DatafileError
 from ..instance import OraError
@@ -334,16 +335,7 @@ def run_report(ctx: Context, stmt: st.Report) -> None:
         if stmt.what == "SCHEMA":
             _report_schema(ctx, db)
             return
-        window, redundancy = stmt.window_days, stmt.redundancy
-        if window is None and redundancy is None:
-            policy = ctx.config(cf, "RETENTION POLICY") or "TO REDUNDANCY 1"
-            out.line("RMAN retention policy will be applied to the command")
-            out.line(f"RMAN retention policy is set to {policy[3:].lower()}")
-            words = policy.split()
-            if "WINDOW" in words:
-                window = float(words[-2])
-            elif "REDUNDANCY" in words:
-                redundancy = int(words[-1])
+        window, redundancy = retention_policy(ctx, cf, stmt.window_days, stmt.redundancy)
         if stmt.what == "OBSOLETE":
             from .cmd_maint import obsolete_pieces, print_obsolete  # cmd_maint imports this module
             found = obsolete_pieces(ctx, cf, window, redundancy)
@@ -390,3 +382,19 @@ def _report_schema(ctx: Context, db: Database) -> None:
         rb = "YES" if d["ts"] in ("SYSTEM", undo) else "NO"
         out.line(f"{d['file']:<4} {size:<8} {d['ts']:<20} {rb:<7} {d['name']}")
     out.line()
+
+
+def retention_policy(ctx: Context, cf: Controlfile, window: float | None, redundancy: int | None
+                     ) -> tuple[float | None, int | None]:
+    """The command's own window/redundancy, else the configured retention policy (announced as RMAN does)."""
+    if window is not None or redundancy is not None:
+        return window, redundancy
+    policy = ctx.config(cf, "RETENTION POLICY") or "TO REDUNDANCY 1"
+    ctx.out.line("RMAN retention policy will be applied to the command")
+    ctx.out.line(f"RMAN retention policy is set to {policy[3:].lower()}")
+    words = policy.split()
+    if "WINDOW" in words:
+        return float(words[-2]), None
+    if "REDUNDANCY" in words:
+        return None, int(words[-1])
+    return None, None
