@@ -115,10 +115,19 @@ def test_nightly_restore_is_byte_for_byte_production_at_lasttime(site):
     snap = site.snapshots("orcl")[-1]
     lasttime = [line.split(": ", 1)[1] for line in (snap / "autorestore.cfg").read_text().splitlines()
                 if line.startswith("lasttime")][0]
+    # an old diagnostic file (logretention is 20 days): the run purges it with adrci
+    old_trace = site.w / "autorestore" / "log" / "diag" / "rdbms" / "orcl" / "autorest" / "trace" / "old.trc"
+    old_trace.parent.mkdir(parents=True)
+    old_trace.write_text("old")
+    month_ago = time.time() - 30 * 86400
+    os.utime(old_trace, (month_ago, month_ago))
+    site.box.give(site.w / "autorestore" / "log")
     result = site.autorestore(ORASIM_RECORD_OPEN="1")
     out = site.ok(result)
     assert "Exitstatus is 0" in out
     site.assert_clean()
+    assert not old_trace.exists()
+    assert (site.w / "autorestore" / "log" / "diag" / "rdbms" / "orcl" / "ar" / "trace" / "alert_ar.log").exists()
     # what the restored instance held when it opened read only
     opened = [json.loads(line) for line in (site.state / "opened" / "ar.jsonl").read_text().splitlines()]
     assert len(opened) == 1
