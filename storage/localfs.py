@@ -90,6 +90,23 @@ def _copy_tree(src: Path, dest: Path) -> None:
         raise StorageError(f"copying {src} to {dest} failed: {detail}")
 
 
+def _drop_tree(path: Path, meta: Path, what: str) -> None:
+    """Rename first so the name disappears at once, drop the metadata, then the slow delete.
+
+    A delete that fails half way leaves a temporary name the next run cleans up.
+    """
+    doomed = path.parent / f"{TMP}drop-{path.name}"
+    try:
+        os.rename(path, doomed)
+    except OSError as exc:
+        raise StorageError(f"cannot drop {what}: {exc}") from exc
+    meta.unlink(missing_ok=True)
+    try:
+        shutil.rmtree(doomed)
+    except OSError as exc:
+        log.warning("%s dropped, but removing its files failed (retried next run): %s", what.capitalize(), exc)
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     """Write metadata atomically: temp file, fsync, rename, fsync of the directory."""
     tmp = path.with_name(f"{TMP}{path.name}")
@@ -333,18 +350,7 @@ class LocalFS(SnapHandler):
             clones = sorted(n for n, c in self._clone_records().items() if c.get("origin") == snapid)
             if clones:
                 raise StorageError(f"snapshot {snapid} has clones: {', '.join(clones)}")
-            # Rename first so the id disappears at once; the slow delete follows.
-            doomed = self.snapdir / f"{TMP}drop-{snapid}"
-            try:
-                os.rename(self.snapdir / snapid, doomed)
-            except OSError as exc:
-                raise StorageError(f"cannot drop snapshot {snapid}: {exc}") from exc
-            self._snap_meta(snapid).unlink(missing_ok=True)
-            try:
-                shutil.rmtree(doomed)
-            except OSError as exc:
-                log.warning("Snapshot %s dropped, but removing its files failed (retried next run): %s",
-                            snapid, exc)
+            _drop_tree(self.snapdir / snapid, self._snap_meta(snapid), f"snapshot {snapid}")
         log.info("Snapshot %s dropped", snapid)
 
     # -- clones -----------------------------------------------------------------------
@@ -387,17 +393,7 @@ class LocalFS(SnapHandler):
             # Never a snapshot by another path: the clone must be a plain directory of clonedir.
             if path.resolve().parent != self.clone_root.resolve() or _inside(path.resolve(), self.snapdir.resolve()):
                 raise StorageError(f"{path} is not inside {self.clone_root}: refusing to drop it")
-            doomed = self.clone_root / f"{TMP}drop-{clonename}"
-            try:
-                os.rename(path, doomed)
-            except OSError as exc:
-                raise StorageError(f"cannot drop clone {clonename}: {exc}") from exc
-            self._clone_meta(clonename).unlink(missing_ok=True)
-            try:
-                shutil.rmtree(doomed)
-            except OSError as exc:
-                log.warning("Clone %s dropped, but removing its files failed (retried next run): %s",
-                            clonename, exc)
+            _drop_tree(path, self._clone_meta(clonename), f"clone {clonename}")
         log.info("Clone %s dropped", clonename)
 
     def listclones(self) -> list[CloneInfo]:
