@@ -49,6 +49,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -242,7 +243,17 @@ class SqliteCatalog(Catalog):
             self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if not readonly:
                 # WAL: readers never block the writer, and a writer waits (busy timeout) instead of failing.
-                self._db.execute("PRAGMA journal_mode = WAL")
+                # Switching a new file to WAL takes an exclusive lock for which SQLite does not always
+                # call the busy handler (two parallel restores opening a fresh catalog): retry it.
+                deadline = time.monotonic() + timeout
+                while True:
+                    try:
+                        self._db.execute("PRAGMA journal_mode = WAL")
+                        break
+                    except sqlite3.OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.05)
                 self.create()
         except sqlite3.Error as exc:
             raise CatalogError(f"Restore catalog {self.path}: {exc}") from exc
