@@ -160,6 +160,8 @@ class LocalFS(SnapHandler):
         self.snapdir = self.snapshot_root / self.dbname
         self._snap_re = re.compile(re.escape(self.dbname) + r"-\d{8}T\d{6}")
         self._usage: dict[str, Usage] | None = None
+        # Snapshots already warned about: one run lists the snapshots several times.
+        self._warned_no_meta: set[str] = set()
         self._check_layout()
 
     # -- configuration ----------------------------------------------------------------
@@ -257,7 +259,9 @@ class LocalFS(SnapHandler):
             return as_utc(datetime.fromisoformat(str(data["created"])))
         except (KeyError, ValueError):
             # No usable metadata (made by hand, or lost): the id holds the local creation time.
-            log.warning("Snapshot %s has no creation metadata; using the time in its name", snapid)
+            if snapid not in self._warned_no_meta:
+                self._warned_no_meta.add(snapid)
+                log.warning("Snapshot %s has no creation metadata; using the time in its name", snapid)
             stamp = datetime.strptime(snapid[len(self.dbname) + 1:], "%Y%m%dT%H%M%S")
             return stamp.astimezone(timezone.utc)
 
@@ -379,7 +383,11 @@ class LocalFS(SnapHandler):
         with self._locked(self.clone_root):
             path = self.clone_root / clonename
             data = _read_json(self._clone_meta(clonename))
-            if not path.is_dir() or path.is_symlink():
+            if path.is_symlink():
+                # Checked before existence: a link to a snapshot "exists" and must be refused as what it is.
+                raise StorageError(f"{clonename} is not a clone of {self.dbname}'s snapshots ({path} is a "
+                                   "symbolic link): refusing to drop it")
+            if not path.is_dir():
                 raise StorageError(f"clone {clonename} not found in {self.clone_root}")
             if data is None:
                 raise StorageError(f"{path} is not a clone (no clone metadata): refusing to drop it")

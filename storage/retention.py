@@ -51,9 +51,13 @@ class Decision:
     reason: str
 
 
+def _plural(n: int, unit: str) -> str:
+    """``1 day``, ``0 days``, ``7 days``."""
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
 def _days(age: timedelta) -> str:
-    n = age.days
-    return "1 day" if n == 1 else f"{n} days"
+    return _plural(age.days, "day")
 
 
 def _month(d: datetime) -> str:
@@ -86,13 +90,13 @@ def plan(snapshots: Sequence[SnapshotLike], now: datetime, expiration_days: int,
         newer = ordered[idx + 1] if idx + 1 < len(ordered) else None
         drop = False
         if age <= keep_days:
-            reason = f"within {expiration_days} days"
+            reason = f"within {_plural(expiration_days, 'day')}"
         elif newer is None:
             reason = f"{NEWEST} ({_days(age)} old)"
         elif age > keep_months:
             reason = f"expired: {_days(age)} old"
             if expiration_months:
-                reason += f", older than {expiration_months} months ({expiration_months * 31} days)"
+                reason += f", older than {_plural(expiration_months, 'month')} ({expiration_months * 31} days)"
             drop = True
         elif _month(created) == _month(as_utc(newer.creation)):
             reason = f"expired: {_days(age)} old, not the newest of {_month(created)}"

@@ -47,8 +47,8 @@ CASES = {
     "months expiry drops old monthlies": (
         [snap("2026-08-31 10:00:00"), snap("2026-09-30 10:00:00"), snap("2026-10-31 10:00:00"),
          snap("2026-11-14 10:00:00")], 7, 1,
-        [(True, "expired: 76 days old, older than 1 months (31 days)"),
-         (True, "expired: 46 days old, older than 1 months"), (False, "monthly keep: newest of 2026-10"),
+        [(True, "expired: 76 days old, older than 1 month (31 days)"),
+         (True, "expired: 46 days old, older than 1 month "), (False, "monthly keep: newest of 2026-10"),
          (False, "within 7 days")]),
     "a clone holds a snapshot that would go": (
         [ago(30, clones=1), ago(20), ago(1)], 7, 0,
