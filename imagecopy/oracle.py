@@ -95,7 +95,7 @@ class OracleExec:
                 output = fh.read() + ("\n" + result.output if result.output else "")
         log.debug("RMAN execution time %.3fs", time.monotonic() - started)
         if result.returncode != 0:
-            log.error("RMAN exited with code %d", result.returncode)
+            # Raised, not logged: whoever handles the error logs it, once, with its details.
             raise OracleError(f"RMAN exited with code {result.returncode}",
                               details=error_lines(output) or output.strip().splitlines()[-5:])
         log.debug("RMAN execution successful")
@@ -122,7 +122,6 @@ class OracleExec:
             if quiet:
                 for line in details:
                     self._raw_to_log(line)
-            log.error("SQL*Plus exited with code %d", result.returncode)
             raise OracleError(f"SQL*Plus exited with code {result.returncode}", details=details)
         log.debug("SQL*Plus execution successful")
         return result.output
