@@ -43,9 +43,19 @@ RESTORE_DEFAULTS: dict[str, str] = {
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
 
-# Sections that are not databases.
-NON_DATABASE_SECTIONS = {"generic", "rman", "autorestore", "zfssa", "netapp", "localfs", "zfs", "btrfs",
-                         "softnas", "huawei", "zfscredentials", "netappcredentials"}
+# Sections of the toolset itself; the storage drivers' sections come from the driver
+# table in storage/__init__.py (see non_database_sections).  "credentials" is the section
+# of the old SoftNAS and Huawei credentials files, should one be pasted in here.
+TOOL_SECTIONS = frozenset({"generic", "rman", "autorestore", "credentials"})
+
+
+def non_database_sections(configured_module: str | None = None) -> frozenset[str]:
+    """Every section name (lower case) that is not a database: exec_all.py, report.py and
+    autorestore.py skip them all.  ``configured_module`` is ``[generic] snappermodule``."""
+    # Imported here: the storage package imports this module.
+    from storage import storage_sections
+
+    return TOOL_SECTIONS | storage_sections(configured_module)
 
 
 def locate(name: str | None = None, env: Mapping[str, str] | None = None) -> Path:
@@ -168,8 +178,12 @@ class Configuration:
         return self._parser.sections()
 
     def database_sections(self) -> list[str]:
-        """Sections that describe databases (everything but the known tool sections)."""
-        return [s for s in self._parser.sections() if s.lower() not in NON_DATABASE_SECTIONS]
+        """Sections that describe databases: everything but the toolset's and the storage drivers'."""
+        module = None
+        if self._parser.has_option("generic", "snappermodule"):
+            module = self._parser.get("generic", "snappermodule")
+        skip = non_database_sections(module)
+        return [s for s in self._parser.sections() if s.lower() not in skip]
 
     def has_section(self, section: str) -> bool:
         return self._parser.has_section(section)

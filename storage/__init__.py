@@ -21,7 +21,7 @@ from .base import CloneInfo, SnapHandler, SnapshotInfo, backup_area, size2str
 log = logging.getLogger(__name__)
 
 __all__ = ["create_snapper", "SnapHandler", "SnapshotInfo", "CloneInfo", "size2str", "backup_area",
-           "DEFAULT_MODULE", "BUILTIN_DRIVERS"]
+           "DEFAULT_MODULE", "BUILTIN_DRIVERS", "DRIVER_SECTIONS", "storage_sections"]
 
 DEFAULT_MODULE = "localfs"
 
@@ -37,6 +37,33 @@ BUILTIN_DRIVERS: dict[str, str] = {
     "zfs": "ZFS",
     "btrfs": "Btrfs",
 }
+
+# The configuration sections each driver reads (its own, and its credentials section
+# when the credentials are pasted into the main file); none of them is a database.
+DRIVER_SECTIONS: dict[str, tuple[str, ...]] = {
+    "localfs": ("localfs",),
+    "zfssa": ("zfssa", "zfscredentials"),
+    "netapp": ("netapp", "netappcredentials"),
+    "softnas": ("softnas", "softnascredentials"),
+    "huawei": ("huawei", "huaweidorado", "huaweidoradocredentials"),
+    "zfs": ("zfs",),
+    "btrfs": ("btrfs",),
+}
+
+
+def storage_sections(configured_module: str | None = None) -> frozenset[str]:
+    """Every section name a storage driver reads (lower case).
+
+    ``configured_module`` (``[generic] snappermodule``) adds the sections of a
+    driver of the user's own: the old convention is a section named after the
+    module (its last dotted part), and ``<that>credentials``.
+    """
+    names = {name for sections in DRIVER_SECTIONS.values() for name in sections}
+    if configured_module:
+        short = configured_module.strip().rsplit(".", 1)[-1].lower()
+        if short:
+            names.update({short, f"{short}credentials"})
+    return frozenset(names)
 
 
 def _setting(config: Configuration, key: str, default: str | None) -> tuple[str, str]:

@@ -93,3 +93,11 @@ def test_locate(cfgfile, tmp_path):
 
 def test_database_sections(cfgfile):
     assert Configuration(cfgfile).database_sections() == ["orcl", "olddb"]
+
+
+def test_database_sections_skip_every_storage_and_credentials_section(tmp_path):
+    p = tmp_path / "backup.cfg"
+    p.write_text("[generic]\nsnappermodule: mydrivers.acmestore\n[huaweidorado]\n[softnas]\n[ZFS]\n[btrfs]\n"
+                 "[localfs]\n[netapp]\n[zfscredentials]\n[netappcredentials]\n[credentials]\n[acmestore]\n"
+                 "[acmestorecredentials]\n[rman]\n[autorestore]\n[orcl]\n[prod2]\n")
+    assert Configuration(p).database_sections() == ["orcl", "prod2"]
