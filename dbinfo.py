@@ -4,9 +4,15 @@
 Prints ``srvctl config database`` and ``srvctl config service`` and the
 ``srvctl add service`` commands that would recreate the enabled services.
 backup.py writes the same into each backup's log.
+
+``srvctl add service`` changed its options in 12.1 (``-d -s -r -a`` became
+``-database -service -preferred -available``), so the commands are written
+for the version of the Oracle home, read from the ``NLSRTL Version`` banner
+inside ``<oraclehome>/bin/oracle`` as the old toolset did.
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -14,7 +20,39 @@ from imagecopy import commands
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError
 
-USAGE = "Usage: dbinfo.py <config>"
+USAGE = "Usage: dbinfo.py <db>"
+
+Version = tuple[int, ...]
+# The first version with the long srvctl options; older than the oldest is not supported.
+LONG_OPTIONS = (12, 1)
+OLDEST = (11, 1)
+_BANNER = re.compile(rb"NLSRTL Version (\d+(?:\.\d+)+)")
+_CHUNK = 1 << 20
+
+
+def oracle_version(oraclehome: Path) -> Version | None:
+    """The Oracle version of ``oraclehome`` from its binary's banner, or None when unreadable.
+
+    The real binary is hundreds of megabytes: it is read in chunks (overlapping so a
+    banner across a chunk border is still found), stopping at the first match.
+    """
+    tail = b""
+    try:
+        with open(Path(oraclehome) / "bin" / "oracle", "rb") as fh:
+            while True:
+                chunk = fh.read(_CHUNK)
+                if not chunk:
+                    return None
+                m = _BANNER.search(tail + chunk)
+                if m:
+                    return tuple(int(part) for part in m.group(1).split(b"."))
+                tail = chunk[-64:]
+    except OSError:
+        return None
+
+
+def version_str(version: Version | None) -> str:
+    return "unknown" if version is None else ".".join(str(v) for v in version)
 
 
 def parse_services(text: str) -> list[dict[str, str]]:
@@ -37,8 +75,11 @@ def parse_services(text: str) -> list[dict[str, str]]:
     return services
 
 
-def add_service_commands(db: str, services: list[dict[str, str]]) -> list[str]:
-    """``srvctl add service`` (12c syntax) for each enabled service."""
+def add_service_commands(db: str, services: list[dict[str, str]], version: Version | None = None) -> list[str]:
+    """``srvctl add service`` for each enabled service, in the syntax of ``version``
+    (12.1 and later, or unknown: the long options; 11g: ``-d -s -r -a``)."""
+    if version is not None and version < LONG_OPTIONS:
+        return _add_service_commands_11g(db, services)
     out = []
     for s in services:
         if not s.get("enabled"):
@@ -54,6 +95,25 @@ def add_service_commands(db: str, services: list[dict[str, str]]) -> list[str]:
     return out
 
 
+def _add_service_commands_11g(db: str, services: list[dict[str, str]]) -> list[str]:
+    """The 11g options, load balancing goals (``-j``/``-B``) and edition (``-t``) included."""
+    out = []
+    for s in services:
+        if not s.get("enabled"):
+            continue
+        cmd = f"srvctl add service -d {db} -s {s['name']} -r {s.get('Preferred instances', '')}"
+        if s.get("Available instances"):
+            cmd += f" -a {s['Available instances']}"
+        if s.get("Connection Load Balancing Goal"):
+            cmd += f" -j {s['Connection Load Balancing Goal']}"
+        if s.get("Runtime Load Balancing Goal"):
+            cmd += f" -B {s['Runtime Load Balancing Goal']}"
+        if s.get("Edition"):
+            cmd += f" -t {s['Edition']}"
+        out.append(cmd)
+    return out
+
+
 def describe(config: Configuration, db: str, oraclehome: Path) -> str:
     srvctl = Path(oraclehome) / "bin" / "srvctl"
     env = {"ORACLE_HOME": str(oraclehome), "NLS_DATE_FORMAT": "yyyy-mm-dd hh24:mi:ss", "PATH": "/usr/bin:/bin"}
@@ -61,9 +121,12 @@ def describe(config: Configuration, db: str, oraclehome: Path) -> str:
                             on_line=lambda _l: None, describe="srvctl").output
     services = commands.run([str(srvctl), "config", "service", "-d", db], env=env, check=False,
                             on_line=lambda _l: None, describe="srvctl").output
-    parsed = "\n".join(add_service_commands(db, parse_services(services)))
+    version = oracle_version(Path(oraclehome))
+    parsed = "\n".join(add_service_commands(db, parse_services(services), version))
+    note = "" if version is not None else (f"(Oracle version of {oraclehome} unknown: "
+                                           "commands in the 12.1 syntax)\n")
     return (f"== Database configuration ==\n{database}\n\n== Service configuration ==\n{services}\n\n"
-            f"== Service configuration parsed ==\n{parsed}\n")
+            f"== Service configuration parsed ==\n{note}{parsed}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         if not config.getbool("gimanaged"):
             print("gimanaged option is not set to TRUE for this database", file=sys.stderr)
             return EXIT_USAGE
-        print(describe(config, db, Path(config.get("oraclehome", "generic"))), end="")
+        oraclehome = Path(config.get("oraclehome", "generic"))
+        version = oracle_version(oraclehome)
+        if version is not None and version < OLDEST:
+            print(f"Detected Oracle software version {version_str(version)} is too old", file=sys.stderr)
+            return 1
+        print(describe(config, db, oraclehome), end="")
     except BackupError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return exc.exit_code
