@@ -26,7 +26,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from imagecopy import layout
 from imagecopy.catalog import Catalog, open_catalog
@@ -133,13 +133,18 @@ def query_jobs(config: Configuration, db: str) -> dict[str, JobInfo]:
 
 def query_snapshots(config: Configuration, db: str) -> SnapshotSummary:
     from storage import create_snapper  # drivers pull in HTTP/SSH clients: import only when needed
+    from storage.retention import as_utc
 
     snapper = create_snapper(config, db)
     snaps = snapper.listsnapshots(sortbycreation=True, sortreverse=True)
     if not snaps:
         return SnapshotSummary(0)
-    return SnapshotSummary(len(snaps), latest=snapper.getsnapinfo(snaps[0]).creation,
-                           oldest=snapper.getsnapinfo(snaps[-1]).creation)
+    def created(s: Any) -> datetime:
+        info = snapper.getsnapinfo(s)
+        # A driver written for the old toolset returns a dict with a naive UTC time.
+        return as_utc(info["creation"] if isinstance(info, Mapping) else info.creation)
+
+    return SnapshotSummary(len(snaps), latest=created(snaps[0]), oldest=created(snaps[-1]))
 
 
 def gather(config: Configuration, db: str, catalog: Callable[[], Catalog]) -> DatabaseReport:

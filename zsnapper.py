@@ -89,7 +89,7 @@ def _print_json(data: Any) -> None:
 
 def _show_clone(snapper: SnapHandler, clonename: str) -> None:
     """Where the new clone is and how to reach it: a local path, or an NFS mount command."""
-    fs = snapper.filesystem_info(clonename)
+    fs = snapper.filesystem(clonename)
     print(f"Clone name: {clonename}")
     print(f"Mount point: {fs.mountpoint}")
     local = snapper.local_path(clonename)

@@ -17,6 +17,8 @@ from typing import Mapping
 from .errors import ConfigError
 
 SCRIPT_DIR = Path(__file__).resolve().parent.parent
+# Where the installed commands (pip install) look for backup.cfg; a checkout keeps it beside the scripts.
+SYSTEM_CONFIG_DIR = Path("/etc/oracle-imagecopy-backup")
 
 DEFAULTS: dict[str, str] = {
     "registercatalog": "false",
@@ -58,17 +60,41 @@ def non_database_sections(configured_module: str | None = None) -> frozenset[str
     return TOOL_SECTIONS | storage_sections(configured_module)
 
 
-def locate(name: str | None = None, env: Mapping[str, str] | None = None) -> Path:
-    """The configuration file: ``name``, else $BACKUPCONFIG, else backup.cfg beside the scripts.
+def is_checkout() -> bool:
+    """True when the scripts run from a checkout (or a copy of one): ``templates/`` lies beside them.
 
-    A bare file name is looked up beside the scripts, as the old toolset did;
-    a path with a directory part is taken as it is.
+    Installed with pip, the modules sit in site-packages and the templates under
+    ``<prefix>/share``, so site-packages is no place for configuration files.
+    """
+    return (SCRIPT_DIR / "templates").is_dir()
+
+
+def config_dir() -> Path:
+    """Where a bare configuration file name is looked for: beside the scripts in a
+    checkout, /etc/oracle-imagecopy-backup for the installed commands."""
+    return SCRIPT_DIR if is_checkout() else SYSTEM_CONFIG_DIR
+
+
+def files_dir(config_path: Path | None = None) -> Path:
+    """The directory relative paths in the configuration (``tnsadmin``, credentials
+    files) are read from: the scripts' directory in a checkout, as the old toolset
+    did; for the installed commands, the configuration file's own directory."""
+    if is_checkout() or config_path is None:
+        return config_dir()
+    return Path(config_path).resolve().parent
+
+
+def locate(name: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """The configuration file: ``name``, else $BACKUPCONFIG, else ``backup.cfg`` in ``config_dir()``.
+
+    A bare file name is looked up in ``config_dir()`` (beside the scripts, as the
+    old toolset did, in a checkout); a path with a directory part is taken as it is.
     """
     env = os.environ if env is None else env
     chosen = name or env.get("BACKUPCONFIG") or "backup.cfg"
     path = Path(chosen).expanduser()
     if not path.is_absolute() and path.parent == Path("."):
-        beside = SCRIPT_DIR / path
+        beside = config_dir() / path
         path = beside if beside.exists() or not path.exists() else path.resolve()
     if not path.is_file():
         raise ConfigError(f"Configuration file {path} not found")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import SCRIPT_DIR, Configuration
+from .config import Configuration, files_dir
 from .errors import ConfigError, UsageError
 
 AUTORESTORE_CFG = "autorestore.cfg"
@@ -59,8 +59,10 @@ def backup_area(config: Configuration, dbname: str) -> Path:
 
 
 def tns_admin(config: Configuration) -> Path | None:
-    """``[generic] tnsadmin``, relative to the scripts' directory as in the old toolset."""
+    """``[generic] tnsadmin``; a relative one is taken from ``files_dir``: the scripts'
+    directory in a checkout, as in the old toolset, the configuration file's directory
+    for the installed commands."""
     if not config.has("tnsadmin", "generic"):
         return None
     value = config.get("tnsadmin", "generic")
-    return (SCRIPT_DIR / value).resolve() if value else None
+    return (files_dir(config.path) / value).resolve() if value else None

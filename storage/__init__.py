@@ -5,17 +5,26 @@ section may override them as ``genericsnappermodule`` / ``genericsnapperclass``)
 The old toolset's names keep working: ``zfssa``/``ZFSSA``, ``netapp``/``Netapp``,
 ``softnas``/``SoftNAS``, ``huawei``/``HuaweiDorado`` are looked up in this package;
 ``storage.<name>`` works too, and so does the dotted path of a driver of your
-own that is importable from ``sys.path``.  Driver modules are imported only when
-chosen, so one driver's dependencies (HTTP client, SDK) are not needed by the others.
+own that is importable from ``sys.path``.  A driver written for the old toolset
+works under its old name, from ``sys.path`` or as ``<name>.py`` beside the
+scripts, even when the name is one of the built-in ones not shipped yet: it
+subclasses ``backupcommon.SnapHandler`` (``storage.legacy``) and is built with
+its one-argument constructor.  Driver modules are imported only when chosen, so
+one driver's dependencies (HTTP client, SDK) are not needed by the others.
 """
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
+import sys
+from pathlib import Path
+from types import ModuleType
 
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError
 
+from . import legacy
 from .base import CloneInfo, SnapHandler, SnapshotInfo, backup_area, size2str
 
 log = logging.getLogger(__name__)
@@ -98,19 +107,8 @@ def create_snapper(config: Configuration, dbname: str) -> SnapHandler:
     short = full[len("storage."):] if full.startswith("storage.") else None
     default_class = BUILTIN_DRIVERS.get(short) if short else None
     classname, class_where = _setting(config, "snapperclass", default_class)
-    try:
-        module = importlib.import_module(full)
-    except ModuleNotFoundError as exc:
-        # Only the driver module itself missing is a configuration error; a driver
-        # whose own dependency is missing says which one.
-        if exc.name and (full == exc.name or full.startswith(exc.name + ".")):
-            raise ConfigError(f"{config.path}: {mod_where} '{modname}': no such storage driver") from None
-        raise StorageError(f"storage driver '{modname}' cannot be loaded: {exc}") from exc
-    except (ValueError, TypeError):
-        # importlib's answer to names such as ".x" or "a..b"
-        raise ConfigError(f"{config.path}: {mod_where} '{modname}': not a module name") from None
-    except ImportError as exc:
-        raise StorageError(f"storage driver '{modname}' cannot be loaded: {exc}") from exc
+    module = _import_driver(config, modname, mod_where, full)
+    full = module.__name__
     cls = getattr(module, classname, None)
     if cls is None:
         raise ConfigError(f"{config.path}: {class_where} '{classname}': module {full} has no such class")
@@ -118,4 +116,60 @@ def create_snapper(config: Configuration, dbname: str) -> SnapHandler:
         raise ConfigError(f"{config.path}: {class_where} '{classname}': {full}.{classname} "
                           f"is not a storage driver (a storage.base.SnapHandler subclass)")
     log.debug("Storage driver for %s: %s.%s", dbname, full, classname)
+    if legacy.is_legacy(cls):
+        # An old driver: class-level Configuration and the one-argument constructor.
+        legacy.Configuration.bind(config)
+        return cls(dbname)
     return cls(config, dbname)
+
+
+def _import(name: str) -> ModuleType | None:
+    """Import ``name``; None when that module itself does not exist.
+
+    :raises StorageError: when it exists but fails to load (a dependency of the driver
+        missing, a syntax error), saying why.
+    """
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        # Only the driver module itself missing means "no such driver"; a driver whose
+        # own dependency is missing says which one.
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+            return None
+        raise StorageError(f"storage driver '{name}' cannot be loaded: {exc}") from exc
+    except (ValueError, TypeError):
+        return None  # importlib's answer to names such as ".x" or "a..b"
+    except (ImportError, SyntaxError) as exc:
+        raise StorageError(f"storage driver '{name}' cannot be loaded: {exc}") from exc
+
+
+def _import_driver(config: Configuration, modname: str, where: str, full: str) -> ModuleType:
+    """The driver module: this package's, else an old driver under its old name
+    (importable from sys.path, or ``<name>.py`` beside the scripts)."""
+    module = _import(full)
+    if module is None and full != modname:
+        module = _import(modname)
+    if module is None:
+        path = legacy.legacy_module_path(modname)
+        if path is not None:
+            module = _load_file(modname, path)
+    if module is None:
+        if not all(part.isidentifier() for part in modname.split(".")):
+            raise ConfigError(f"{config.path}: {where} '{modname}': not a module name")
+        raise ConfigError(f"{config.path}: {where} '{modname}': no such storage driver")
+    return module
+
+
+def _load_file(name: str, path: Path) -> ModuleType:
+    """Import ``path`` as module ``name`` (an old driver beside the scripts)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise StorageError(f"storage driver {path} cannot be loaded")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise StorageError(f"storage driver {path} cannot be loaded: {type(exc).__name__}: {exc}") from exc
+    return module

@@ -213,6 +213,11 @@ class SnapHandler(ABC):
         """Every snapshot with its details, oldest first (newest first with ``sortreverse``)."""
         return [self._info(s) for s in self.listsnapshots(sortbycreation=True, sortreverse=sortreverse)]
 
+    def filesystem(self, name: str | None = None) -> CloneInfo:
+        """``filesystem_info`` as a ``CloneInfo``, whatever the driver returned."""
+        fs = self.filesystem_info(name)
+        return fs if isinstance(fs, CloneInfo) else CloneInfo.from_mapping(fs)
+
     def clones(self) -> list[CloneInfo]:
         """``listclones`` as ``CloneInfo`` objects, whatever the driver returned."""
         return [c if isinstance(c, CloneInfo) else CloneInfo.from_mapping(c) for c in self.listclones()]

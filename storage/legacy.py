@@ -1,0 +1,143 @@
+"""Running a storage driver written for the old (Python 2) toolset.
+
+Such a driver did ``from backupcommon import SnapHandler, Configuration, info,
+debug, error, size2str, scriptpath``, defined ``__init__(self, configname)``
+calling the base ``__init__(configname)``, read settings through the class-level
+``Configuration.get(param, section)`` and returned plain dicts from
+``getsnapinfo``, ``listclones`` and ``filesystem_info``.  ``backupcommon``
+re-exports the thin adapters of this module under those names, so such a
+driver loads unchanged (once its Python 2 syntax is ported) and
+``storage.create_snapper`` builds it with its one-argument constructor.
+
+The adapters hold no logic of their own: ``SnapHandler`` is the current
+``storage.base.SnapHandler`` (retention, autoclone, rendering, the dict
+conversions all live there); ``Configuration`` forwards to the current
+``imagecopy.config.Configuration`` of the database being worked on.
+"""
+from __future__ import annotations
+
+import logging
+import string
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from imagecopy import config as _config
+from imagecopy.errors import ConfigError
+
+from .base import SnapHandler as _BaseHandler
+
+log = logging.getLogger("backupcommon")
+
+__all__ = ["SnapHandler", "Configuration", "scriptpath", "getconfigname", "info", "debug", "error", "exception"]
+
+
+class Configuration:
+    """The old class-level configuration: ``Configuration.get(param, section=None)``.
+
+    Bound to one configuration (``bind``, done by ``storage.create_snapper``
+    before it builds an old-style driver, or ``init``, as the old scripts
+    did); the lookup rule and the errors are those of
+    ``imagecopy.config.Configuration``.
+    """
+
+    configfilename: ClassVar[str | None] = None
+    defaultsection: ClassVar[str | None] = None
+    substitutions: ClassVar[dict[str, str]] = {}
+    _bound: ClassVar[_config.Configuration | None] = None
+
+    @classmethod
+    def bind(cls, config: _config.Configuration) -> None:
+        cls._bound = config
+        cls.configfilename = str(config.path)
+        cls.defaultsection = config.section
+
+    @classmethod
+    def init(cls, defaultsection: str | None = None, additionaldefaults: Mapping[str, str] | None = None,
+             configfilename: str | None = None) -> None:
+        """Read the configuration file (``configfilename``, else $BACKUPCONFIG, else the default)."""
+        cls.bind(_config.Configuration(_config.locate(configfilename), defaultsection, additionaldefaults))
+
+    @classmethod
+    def current(cls) -> _config.Configuration:
+        if cls._bound is None:
+            raise ConfigError("backupcommon.Configuration used before a configuration was read")
+        return cls._bound
+
+    @classmethod
+    def getconfigname(cls) -> str:
+        return str(cls.current().path)
+
+    @classmethod
+    def sections(cls) -> list[str]:
+        return cls.current().sections()
+
+    @classmethod
+    def get(cls, parameter: str, section: str | None = None) -> str:
+        return cls.current().get(parameter, section)
+
+    @classmethod
+    def get2(cls, parameter: str, section: str | None = None) -> str:
+        """``get`` with ``${name}`` filled from ``Configuration.substitutions``."""
+        return string.Template(cls.get(parameter, section)).substitute(cls.substitutions)
+
+
+def getconfigname() -> str:
+    return Configuration.getconfigname()
+
+
+def scriptpath() -> str:
+    """Where an old driver looks for its credentials file: beside the scripts in a
+    checkout, beside the configuration file when installed (see imagecopy.config.files_dir)."""
+    bound = Configuration._bound
+    return str(_config.files_dir(bound.path if bound is not None else None))
+
+
+def info(msg: str) -> None:
+    log.info("%s", msg)
+
+
+def debug(msg: str) -> None:
+    log.debug("%s", msg)
+
+
+def error(msg: str) -> None:
+    log.error("%s", msg)
+
+
+def exception(msg: str) -> None:
+    log.error("%s", msg, exc_info=True)
+
+
+class SnapHandler(_BaseHandler):
+    """Base class for old-style drivers: constructor ``(configname)``.
+
+    ``storage.create_snapper`` binds ``Configuration`` to the database's
+    configuration and calls ``cls(dbname)``; the old driver's
+    ``super().__init__(configname)`` lands here.  Building one with the current
+    ``(config, dbname)`` works too.
+    """
+
+    # A plain attribute (the current base has a read-only property): old drivers assign it.
+    configname: Any = None
+
+    def __init__(self, configname: Any, dbname: str | None = None):
+        if dbname is None:
+            config = Configuration.current()
+            if config.section != configname:
+                config = config.for_section(configname)
+            super().__init__(config, configname)
+        else:
+            super().__init__(configname, dbname)
+        self.configname = self.dbname
+
+
+def is_legacy(cls: type) -> bool:
+    return isinstance(cls, type) and issubclass(cls, SnapHandler)
+
+
+def legacy_module_path(name: str) -> Path | None:
+    """``<name>.py`` beside the scripts, where the old toolset kept its drivers."""
+    if not name.isidentifier():
+        return None
+    path = _config.SCRIPT_DIR / f"{name}.py"
+    return path if path.is_file() else None
