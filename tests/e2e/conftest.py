@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from . import siteconfig
+from .invariants import BackupInvariants
 
 REPO = Path(__file__).resolve().parents[2]
-
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Env:
     config: Path
     db: str = "orcl"
     extra_env: dict[str, str] = field(default_factory=dict)
+    invariants: dict[str, BackupInvariants] = field(default_factory=dict)
 
     @property
     def area(self) -> Path:
@@ -44,7 +45,13 @@ class Env:
                               env=env or self.env(), timeout=timeout, cwd=self.root)
 
     def backup(self, action: str, *args: str, **kw) -> subprocess.CompletedProcess:
-        return self.script("backup.py", self.db, action, *args, **kw)
+        result = self.script("backup.py", self.db, action, *args, **kw)
+        check_after_backup(self.checker(), action, args, result)
+        return result
+
+    def checker(self) -> BackupInvariants:
+        """The backup invariants of the current database (see invariants.py)."""
+        return self.invariants.setdefault(self.db, BackupInvariants(self.area, self.root / "snapshots" / self.db))
 
     def zsnapper(self, action: str, *args: str, **kw) -> subprocess.CompletedProcess:
         return self.script("zsnapper.py", self.db, action, *args, **kw)
@@ -59,6 +66,17 @@ class Env:
         self.config.write_text(siteconfig.render(self.root, self.sim.home, {self.db: self.database().cf.doc["dbid"]},
                                                  generic={"maxlockwait": maxlockwait},
                                                  autorestore={"autorestoremountmethod": None}))
+
+
+def check_after_backup(checker: BackupInvariants, action: str, args: tuple[str, ...],
+                       result: subprocess.CompletedProcess) -> None:
+    """Assert the backup invariants after a successful daily job; forget what another run changed."""
+    if "--dry-run" in args:
+        return
+    if action == "imagecopywithsnap" and result.returncode == 0:
+        checker.check()
+    elif action in ("imagecopywithsnap", "backupimagecopy"):
+        checker.forget()
 
 
 def ok(result: subprocess.CompletedProcess) -> str:
