@@ -88,14 +88,20 @@ def locate(name: str | None = None, env: Mapping[str, str] | None = None) -> Pat
     """The configuration file: ``name``, else $BACKUPCONFIG, else ``backup.cfg`` in ``config_dir()``.
 
     A bare file name is looked up in ``config_dir()`` (beside the scripts, as the
-    old toolset did, in a checkout); a path with a directory part is taken as it is.
+    old toolset did, in a checkout), then in the current directory; a path with a
+    directory part is taken as it is.
     """
     env = os.environ if env is None else env
-    chosen = name or env.get("BACKUPCONFIG") or "backup.cfg"
-    path = Path(chosen).expanduser()
-    if not path.is_absolute() and path.parent == Path("."):
-        beside = config_dir() / path
-        path = beside if beside.exists() or not path.exists() else path.resolve()
+    chosen = name or env.get("BACKUPCONFIG")
+    if not chosen:
+        # The default is never looked for in the current directory: a job started
+        # from elsewhere must not pick up a stray backup.cfg.
+        path = config_dir() / "backup.cfg"
+    else:
+        path = Path(chosen).expanduser()
+        if not path.is_absolute() and path.parent == Path("."):
+            beside = config_dir() / path
+            path = beside if beside.exists() or not path.exists() else path.resolve()
     if not path.is_file():
         raise ConfigError(f"Configuration file {path} not found")
     return path

@@ -2,7 +2,8 @@
 
 Creates a locked user BACKUPEXEC (``C##BACKUPEXEC`` in a CDB root), an OS
 credential from ``osuser`` and $OSPASSWORD, programs that run
-``backup.py <db> imagecopywithsnap`` and ``backup.py <db> missingarchlog``,
+``backup.py <db> imagecopywithsnap`` and ``backup.py <db> missingarchlog``
+(the installed ``backup`` command when installed with pip),
 their schedules, and the jobs.  The OS password goes to SQL*Plus on stdin in
 a run of its own whose output is not logged, and is scrubbed from anything
 logged: it reaches no log file.
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import sysconfig
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .config import SCRIPT_DIR, is_checkout
+from .errors import ConfigError, UsageError
 from .logs import redact
 from .oracle import marker_value, marker_values
 
@@ -26,11 +30,39 @@ log = logging.getLogger(__name__)
 
 
 def backup_script() -> Path:
-    """The backup.py a scheduler job should run: the one that is running now."""
-    here = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    """The program the scheduler jobs run, as an absolute path.
+
+    In a checkout: the backup.py that is running now (else the one beside the
+    scripts).  Installed with pip, backup.py is a module inside site-packages,
+    not a program; the jobs run the installed ``backup`` command instead: the
+    one running now, else the one in this installation's scripts directory,
+    else the one on $PATH.
+
+    :raises ConfigError: when installed and no ``backup`` command can be found.
+    """
+    here = Path(sys.argv[0]).absolute() if sys.argv and sys.argv[0] else None
     if here is not None and here.name == "backup.py":
-        return here
-    return Path(__file__).resolve().parent.parent / "backup.py"
+        return here.resolve()
+    if is_checkout():
+        return SCRIPT_DIR / "backup.py"
+    candidates: list[Path] = []
+    if here is not None and here.name == "backup":
+        candidates.append(here)
+    for scheme in (None, f"{os.name}_user"):
+        try:
+            scripts = sysconfig.get_path("scripts", scheme) if scheme else sysconfig.get_path("scripts")
+        except KeyError:
+            continue
+        candidates.append(Path(scripts) / "backup")
+    on_path = shutil.which("backup")
+    if on_path:
+        candidates.append(Path(on_path))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            # Absolute, not resolved: a venv's bin/python symlink must stay the venv's.
+            return candidate.absolute()
+    raise ConfigError("cannot find the installed 'backup' command for the scheduler programs "
+                      f"(looked for {', '.join(str(c) for c in candidates)})")
 
 
 def config_argument(job: BackupJob, program: str, position: int) -> str:

@@ -5,21 +5,37 @@ template uses that the toolset does not supply is an error naming both.
 """
 from __future__ import annotations
 
+import os
 import string
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Mapping
 
 from .config import SCRIPT_DIR
 from .errors import ConfigError
 
+INSTALLED = Path("share") / "oracle-imagecopy-backup" / "templates"
+
 
 def _template_dir() -> Path:
-    """``templates/`` beside the scripts (a checkout), else where ``pip install`` put them."""
+    """``templates/`` beside the scripts (a checkout), else where ``pip install`` put them.
+
+    setup.py installs them as data files under ``<data prefix>/share/...``: the
+    environment's prefix (a venv, /usr/local), or the user base for ``--user``.
+    """
     beside = SCRIPT_DIR / "templates"
     if beside.is_dir():
         return beside
-    return Path(sys.prefix) / "share" / "oracle-imagecopy-backup" / "templates"
+    prefixes = [Path(sys.prefix), Path(sysconfig.get_path("data"))]
+    try:
+        prefixes.append(Path(sysconfig.get_path("data", f"{os.name}_user")))
+    except KeyError:
+        pass
+    for prefix in prefixes:
+        if (prefix / INSTALLED).is_dir():
+            return prefix / INSTALLED
+    return prefixes[0] / INSTALLED   # missing: rendering names this path in its error
 
 
 TEMPLATE_DIR = _template_dir()

@@ -101,3 +101,13 @@ def test_database_sections_skip_every_storage_and_credentials_section(tmp_path):
                  "[localfs]\n[netapp]\n[zfscredentials]\n[netappcredentials]\n[credentials]\n[acmestore]\n"
                  "[acmestorecredentials]\n[rman]\n[autorestore]\n[orcl]\n[prod2]\n")
     assert Configuration(p).database_sections() == ["orcl", "prod2"]
+
+
+def test_default_configuration_is_not_taken_from_the_current_directory(tmp_path, monkeypatch):
+    from imagecopy import config
+    (tmp_path / "backup.cfg").write_text(SAMPLE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(config, "config_dir", lambda: tmp_path / "etc")
+    with pytest.raises(ConfigError, match=f"{tmp_path / 'etc' / 'backup.cfg'} not found"):
+        locate(env={})
+    assert locate("backup.cfg", env={}) == (tmp_path / "backup.cfg").resolve()
