@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from . import siteconfig
-from .invariants import BackupInvariants
+from .invariants import BackupInvariants, check_after_backup
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,17 +66,6 @@ class Env:
         self.config.write_text(siteconfig.render(self.root, self.sim.home, {self.db: self.database().cf.doc["dbid"]},
                                                  generic={"maxlockwait": maxlockwait},
                                                  autorestore={"autorestoremountmethod": None}))
-
-
-def check_after_backup(checker: BackupInvariants, action: str, args: tuple[str, ...],
-                       result: subprocess.CompletedProcess) -> None:
-    """Assert the backup invariants after a successful daily job; forget what another run changed."""
-    if "--dry-run" in args:
-        return
-    if action == "imagecopywithsnap" and result.returncode == 0:
-        checker.check()
-    elif action in ("imagecopywithsnap", "backupimagecopy"):
-        checker.forget()
 
 
 def ok(result: subprocess.CompletedProcess) -> str:

@@ -20,6 +20,7 @@ and assert:
 from __future__ import annotations
 
 import configparser
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,3 +132,14 @@ class BackupInvariants:
         """The copies or snapshots changed in a way not checked here (another action, a failed run)."""
         self.live_before = None
         self.previous_snapshot = None
+
+
+def check_after_backup(checker: BackupInvariants, action: str, args: tuple[str, ...],
+                       result: subprocess.CompletedProcess) -> None:
+    """Assert the backup invariants after a successful daily job; forget what another run changed."""
+    if "--dry-run" in args:
+        return
+    if action == "imagecopywithsnap" and result.returncode == 0:
+        checker.check()
+    elif action in ("imagecopywithsnap", "backupimagecopy"):
+        checker.forget()

@@ -18,6 +18,7 @@ from oracle_sim.datafile import Datafile
 from oracle_sim.instance import Instance
 
 from . import siteconfig
+from .invariants import BackupInvariants, check_after_backup
 from .sandbox import Sandbox, build_sandbox
 
 pytestmark = pytest.mark.slow
@@ -39,6 +40,7 @@ class Site:
         box.give(self.w)
         self.cfg = self.w / "backup.cfg"
         self.dbs: dict[str, int] = {}
+        self.invariants: dict[str, BackupInvariants] = {}
 
     @property
     def state(self) -> Path:
@@ -68,7 +70,10 @@ class Site:
         return self.box.env(BACKUPCONFIG=str(self.cfg), **extra)
 
     def backup(self, db: str, action: str) -> str:
-        return self.ok(self.box.py(self.box.script("backup.py"), db, action, env=self.env()))
+        result = self.box.py(self.box.script("backup.py"), db, action, env=self.env())
+        checker = self.invariants.setdefault(db, BackupInvariants(self.w / "backup" / db, self.w / "snapshots" / db))
+        check_after_backup(checker, action, (), result)
+        return self.ok(result)
 
     def cycles(self, n: int = 3, workload: tuple[str, ...] = ("-n", "8", "--advance", "1")) -> None:
         for _ in range(n):
