@@ -9,12 +9,12 @@ Exit status 0 when all succeeded, else the highest status seen.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from imagecopy import commands
 from imagecopy.backupjob import ACTIONS
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError
+from imagecopy.schedule import backup_script
 
 USAGE = f"Usage: exec_all.py <{'|'.join(ACTIONS)}> [exclude_db1,exclude_db2]"
 
@@ -31,14 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     except BackupError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return exc.exit_code
-    backup = Path(__file__).resolve().parent / "backup.py"
+    try:
+        # backup.py beside this script in a checkout; the installed backup command otherwise.
+        backup = backup_script()
+    except BackupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return exc.exit_code
+    launcher = [sys.executable, str(backup)] if backup.suffix == ".py" else [str(backup)]
     worst = 0
     for db in config.database_sections():
         if db in excluded:
             print(f"--- {db}: skipped")
             continue
         print(f"--- {db}: backup.py {db} {action}", flush=True)
-        result = commands.run([sys.executable, str(backup), db, action], check=False,
+        result = commands.run([*launcher, db, action], check=False,
                               on_line=lambda line: print(line, flush=True))
         if result.returncode != 0:
             print(f"--- {db}: FAILED with exit code {result.returncode}", flush=True)

@@ -90,3 +90,11 @@ def test_installed_commands_default_to_the_system_configuration(benv, installed)
         assert "Configuration file /etc/oracle-imagecopy-backup/backup.cfg not found" in proc.stderr, \
             (command, proc.stderr)
         assert "Traceback" not in proc.stderr
+
+
+def test_installed_exec_all_schedules_the_installed_command(benv, installed):
+    ok(run(benv, installed, "exec-all", "config"))
+    out = ok(run(benv, installed, "exec-all", "setschedule", OSPASSWORD="Installed-pw-2"))
+    assert "--- orcl: backup.py orcl setschedule" in out
+    actions = query(benv, "select distinct program_action from dba_scheduler_programs;")
+    assert actions == [str(installed / "backup")]
