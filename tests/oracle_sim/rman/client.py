@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..instance import OraError
-from . import cmd_backup, cmd_maint, cmd_restore, cmd_session, cmd_validate
+from . import cmd_backup, cmd_maint, cmd_restore, cmd_session, cmd_spfile, cmd_validate
 from . import statements as st
 from .context import Context, RunState
 from .lexer import EOF, LexError, Token, statement_end, tokenize
@@ -33,7 +33,8 @@ HANDLERS: dict[type, Callable] = {
     st.Release: cmd_session.run_release,
     st.SetNewname: cmd_session.run_set,
     st.SetUntil: cmd_session.run_set,
-    st.SetDbid: cmd_session.run_set,
+    st.SetDbid: cmd_spfile.run_set_dbid,
+    st.SetAutobackupFormat: cmd_spfile.run_set_autobackup_format,
     st.Configure: cmd_session.run_configure,
     st.Show: cmd_session.run_show,
     st.Register: cmd_session.run_register,

@@ -20,7 +20,7 @@ from ..database import Database, omf_datafile_name
 from ..datafile import Datafile, copy_datafile, write_header
 from ..datafile import create as create_datafile
 from ..instance import Instance, OraError
-from . import pieces
+from . import cmd_spfile, pieces
 from . import statements as st
 from .cmd_validate import restore_check
 from .context import Context
@@ -42,6 +42,9 @@ def run_restore(ctx: Context, stmt: st.Restore) -> None:
     if stmt.what == "CONTROLFILE":
         restore_controlfile(ctx, stmt)
         return
+    if stmt.what == "SPFILE":
+        cmd_spfile.restore_spfile(ctx, stmt)
+        return
     if stmt.what not in ("DATABASE", "DATAFILE"):
         raise RmanError(f"RMAN-00600: internal error, arguments [simulator: restore {stmt.what.lower()} "
                         "is not simulated]")
@@ -53,6 +56,9 @@ def restore_controlfile(ctx: Context, stmt: st.Restore) -> None:
     if inst.status in ("mounted", "open"):
         raise RmanError("RMAN-06496: must use the TO clause when the database is mounted or open")
     ctx.require("started")
+    if stmt.autobackup:
+        raise RmanError("RMAN-00600: internal error, arguments [simulator: restore controlfile from autobackup "
+                        "is not simulated]")
     if stmt.source is None:
         raise RmanError("RMAN-06563: control file or SPFILE must be restored using FROM AUTOBACKUP")
     out = ctx.out

@@ -277,8 +277,15 @@ def run_startup(ctx: Context, stmt: st.Startup) -> None:
             session.shutdown(inst, abort=True)
             inst = ctx.instance()
         params = parse_pfile(Path(stmt.pfile).read_text()) if stmt.pfile else None
-        inst.start(params)
-        out.line("Oracle instance started")
+        try:
+            inst.start(params)
+            out.line("Oracle instance started")
+        except OraError as exc:
+            # No parameter file at all: RMAN starts a dummy instance to restore the spfile into.
+            if params is not None or stmt.mode != "NOMOUNT" or not exc.lines[0].startswith("ORA-01078"):
+                raise
+            from .cmd_spfile import start_dummy_instance
+            start_dummy_instance(ctx, inst, exc)
         if stmt.mode in ("MOUNT", "OPEN"):
             session.mount(inst)
             out.line("database mounted")

@@ -203,7 +203,10 @@ def parse_restore(p: Parser) -> st.Restore:
             stmt.validate = True
             stmt.header = bool(p.accept("HEADER"))
         elif opt == "FROM":
-            stmt.source = p.expect_string()
+            if p.accept("AUTOBACKUP"):
+                stmt.autobackup = True
+            else:
+                stmt.source = p.expect_string()
         else:
             stmt.to = p.expect_string()
     return stmt
@@ -288,3 +291,15 @@ def parse_catalog(p: Parser) -> st.Catalog:
         stmt.noprompt = bool(p.accept("NOPROMPT"))
         return stmt
     return st.Catalog(kind=word, names=p.string_list())
+
+
+def parse_set_autobackup_format(p: Parser) -> st.SetAutobackupFormat:
+    """After SET CONTROLFILE: ``AUTOBACKUP FORMAT FOR DEVICE TYPE DISK TO '<fmt>'``."""
+    p.expect("AUTOBACKUP")
+    p.expect("FORMAT")
+    p.expect("FOR")
+    p.expect("DEVICE")
+    p.expect("TYPE")
+    p.expect("DISK")
+    p.expect("TO")
+    return st.SetAutobackupFormat(p.expect_string())

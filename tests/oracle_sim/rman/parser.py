@@ -10,7 +10,15 @@ client does: RMAN parses a whole RUN block before running any of it.
 from __future__ import annotations
 
 from . import statements as st
-from .grammar_backup import parse_backup, parse_catalog, parse_change, parse_delete, parse_recover, parse_restore
+from .grammar_backup import (
+    parse_backup,
+    parse_catalog,
+    parse_change,
+    parse_delete,
+    parse_recover,
+    parse_restore,
+    parse_set_autobackup_format,
+)
 from .grammar_config import parse_configure
 from .lexer import EOF, NUMBER, STRING, WORD, Token, tokenize
 
@@ -214,9 +222,11 @@ class Parser:
     def _stmt_set(self) -> st.Stmt:
         self.expect("SET")
         if self.top_level:
-            word = self.expect("ECHO", "DBID").value
+            word = self.expect("ECHO", "DBID", "CONTROLFILE").value
         else:
-            word = self.expect("NEWNAME", "UNTIL", "DBID").value
+            word = self.expect("NEWNAME", "UNTIL", "DBID", "CONTROLFILE").value
+        if word == "CONTROLFILE":
+            return parse_set_autobackup_format(self)
         if word == "ECHO":
             return st.SetEcho(self.expect("ON", "OFF").value == "ON")
         if word == "DBID":

@@ -78,6 +78,13 @@ class SetDbid(Stmt):
 
 
 @dataclass
+class SetAutobackupFormat(Stmt):
+    """SET CONTROLFILE AUTOBACKUP FORMAT FOR DEVICE TYPE DISK TO '<fmt>' (session or run block)."""
+    command: ClassVar[str] = "set"
+    format: str = "%F"
+
+
+@dataclass
 class Configure(Stmt):
     command: ClassVar[str] = "configure"
     name: str = ""                       # as V$RMAN_CONFIGURATION.NAME
@@ -145,6 +152,7 @@ class Restore(Stmt):
     what: str = "DATABASE"               # DATABASE DATAFILE CONTROLFILE ARCHIVELOG SPFILE
     files: list = field(default_factory=list)
     source: str | None = None         # FROM '<piece>'
+    autobackup: bool = False             # FROM AUTOBACKUP
     preview: bool = False
     validate: bool = False
     header: bool = False                 # VALIDATE HEADER
