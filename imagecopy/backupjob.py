@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import commands, dbparams, layout
+from . import commands, dbparams, invariants, layout
 from .config import Configuration
-from .errors import ConfigError, OracleError
+from .errors import BackupInvariantError, ConfigError, OracleError
 from .logs import redact
 from .oracle import OracleExec, marker_value, marker_values
 from .templates import Templates
@@ -156,27 +156,15 @@ class BackupJob:
         cfgfile = self.ctx.area / layout.AUTORESTORE_CFG
         # 1. archivelogs missing from the backup area; copies of dropped datafiles (deleted in 4.)
         log.info("Check if there are missing archivelogs")
-        out = self.sqlplus(self.t.render("sql_missing_archlogs.sql") + self.t.render("sql_expired_copies.sql"))
+        out = self.sqlplus(self.t.render("sql_missing_archlogs.sql") + self.t.render("sql_expired_copies.sql")
+                           + self.t.render("sql_copy_checkpoints.sql"))
         self.copy_archivelogs(parse_missing(out))
         expired = marker_values(out, "DELETECOPY: ")
+        copies_before = invariants.parse_pairs(marker_values(out, "COPYSCN: "))
         # 2. the recovery target of the snapshot, then a log switch so the snapshot holds its redo
-        log.info("Switch current log")
-        out = self.sqlplus(self.on_primary(self.t.render("sql_archive_current.sql")))
-        lastscn = marker_value(out, "CURRENT DATABASE SCN: ")
-        lasttime = marker_value(out, "CURRENT DATABASE TIME: ")
-        if not self.oracle.dry_run and (lastscn is None or lasttime is None):
-            raise OracleError("SQL*Plus did not return the database time and SCN", details=out.splitlines()[-5:])
-        if not self.oracle.dry_run and dbparams.set_target(cfgfile, lastscn, lasttime,
-                                                           marker_value(out, "BCT FILE: ")):
-            log.debug("Recovery target of the next snapshot: SCN %s, %s", lastscn, lasttime)
+        target_scn, archived_to = self.record_target(cfgfile)
         # 3. snapshot
-        if self.config.getbool("dosnapshot"):
-            log.info("Snap the current backup area")
-            if self.oracle.dry_run:
-                print("--- would create a snapshot of the backup area (not done: --dry-run) ---")
-            else:
-                snapid = self.ctx.snapper.snap()  # type: ignore[union-attr]
-                log.debug("Created snapshot: %s", snapid)
+        snapid = self.take_snapshot()
         # 4. + 5. refresh
         log.info("Checking for expired datafile copies")
         deletes = "".join(f"delete noprompt datafilecopy '{name}';\n" for name in expired)
@@ -184,14 +172,12 @@ class BackupJob:
             log.info("- Deleting %d expired datafile copies", len(expired))
         log.info("Refresh imagecopy")
         self.rman(deletes + self.t.render("rman_refresh.rman"))
-        # 6. + 9. (query) archive again on the primary; parameters for a restore
-        out = self.sqlplus(self.on_primary(self.t.render("sql_archive_log.sql")) + self.t.render("sql_dbparams.sql"))
+        # 6. + 9. (query) archive again on the primary; parameters for a restore; the refreshed copies
+        out = self.sqlplus(self.on_primary(self.t.render("sql_archive_log.sql")) + self.t.render("sql_dbparams.sql")
+                           + self.t.render("sql_copy_checkpoints.sql"))
         params = parse_dbparams(out)
         # 7. retention
-        if self.config.getbool("dosnapshot") and not self.oracle.dry_run:
-            log.info("Clean expired snapshots")
-            for result in self.ctx.snapper.clean():  # type: ignore[union-attr]
-                log.debug("%s", result.infostring if hasattr(result, "infostring") else result["infostring"])
+        newest = self.apply_retention()
         # 8. environment facts
         self.log_environment()
         # 9. autorestore.cfg
@@ -207,6 +193,53 @@ class BackupJob:
         log.info("Execution finished: %s", finished)
         log.debug("Oracle processes started: rman %d, sqlplus %d", self.oracle.launches["rman"],
                   self.oracle.launches["sqlplus"])
+        if not self.oracle.dry_run:
+            datafiles = [int(v) for v in marker_values(out, "DATAFILE: ")]
+            after = invariants.parse_pairs(marker_values(out, "COPYSCN: "))
+            check_invariants(invariants.copy_problems(copies_before, after, datafiles, target_scn)
+                             + invariants.archivelog_problems(target_scn, archived_to)
+                             + invariants.snapshot_problems(snapid, newest))
+
+    def record_target(self, cfgfile: Path) -> tuple[int | None, dict[int, int]]:
+        """Read the snapshot's recovery target on the primary, switch logs, record it in autorestore.cfg.
+
+        :returns: the target SCN and, per redo thread, how far the backup area's
+            archivelogs reach after the switch (queried on the database backed up).
+        """
+        log.info("Switch current log")
+        out = self.sqlplus(self.on_primary(self.t.render("sql_archive_current.sql"))
+                           + self.t.render("sql_archived_to.sql"))
+        lastscn = marker_value(out, "CURRENT DATABASE SCN: ")
+        lasttime = marker_value(out, "CURRENT DATABASE TIME: ")
+        if self.oracle.dry_run:
+            return None, {}
+        if lastscn is None or lasttime is None:
+            raise OracleError("SQL*Plus did not return the database time and SCN", details=out.splitlines()[-5:])
+        if dbparams.set_target(cfgfile, lastscn, lasttime, marker_value(out, "BCT FILE: ")):
+            log.debug("Recovery target of the next snapshot: SCN %s, %s", lastscn, lasttime)
+        return int(lastscn), invariants.parse_pairs(marker_values(out, "ARCHIVEDTO: "))
+
+    def take_snapshot(self) -> str | None:
+        """Snapshot the backup area when ``dosnapshot``; the new snapshot's id."""
+        if not self.config.getbool("dosnapshot"):
+            return None
+        log.info("Snap the current backup area")
+        if self.oracle.dry_run:
+            print("--- would create a snapshot of the backup area (not done: --dry-run) ---")
+            return None
+        snapid = self.ctx.snapper.snap()  # type: ignore[union-attr]
+        log.debug("Created snapshot: %s", snapid)
+        return snapid
+
+    def apply_retention(self) -> str | None:
+        """Drop expired snapshots when ``dosnapshot``; the id of the newest snapshot retention saw."""
+        if not self.config.getbool("dosnapshot") or self.oracle.dry_run:
+            return None
+        log.info("Clean expired snapshots")
+        results = self.ctx.snapper.clean()  # type: ignore[union-attr]
+        for result in results:
+            log.debug("%s", result.infostring)
+        return results[-1].snapid if results else None
 
     def do_backupimagecopy(self) -> None:
         log.info("Refresh imagecopy")
@@ -250,6 +283,17 @@ class BackupJob:
                     log.warning("opatch lsinventory exited with code %d", result.returncode)
             except Exception as exc:
                 log.warning("Could not run opatch: %s", exc)
+
+
+def check_invariants(problems: list[str]) -> None:
+    """Fail the run (after everything else is done) when the backup would not restore."""
+    if not problems:
+        log.debug("Backup invariants hold: copies rolled forward, recovery target covered, snapshot in place")
+        return
+    for problem in problems:
+        log.error("Backup check failed: %s", problem)
+    raise BackupInvariantError(f"The backup finished but would not restore as it should: {problems[0]}",
+                               details=problems[1:])
 
 
 def parse_missing(output: str, exists=os.path.exists) -> list[tuple[int, int]]:

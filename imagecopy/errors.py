@@ -53,6 +53,10 @@ class StorageError(BackupError):
     """The storage refused or failed an operation."""
 
 
+class BackupInvariantError(BackupError):
+    """The daily job ran to its end, but what it left would not restore (see imagecopy/invariants.py)."""
+
+
 class RestoreError(BackupError):
     """A restore did not produce a database that passed its checks."""
 

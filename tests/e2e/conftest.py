@@ -25,6 +25,7 @@ class Env:
     db: str = "orcl"
     extra_env: dict[str, str] = field(default_factory=dict)
     invariants: dict[str, BackupInvariants] = field(default_factory=dict)
+    app: Path = REPO       # where the scripts run from (a copy with edited templates, for some tests)
 
     @property
     def area(self) -> Path:
@@ -41,7 +42,7 @@ class Env:
 
     def script(self, name: str, *args: str, env: dict[str, str] | None = None,
                timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(REPO / name), *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, str(self.app / name), *args], capture_output=True, text=True,
                               env=env or self.env(), timeout=timeout, cwd=self.root)
 
     def backup(self, action: str, *args: str, **kw) -> subprocess.CompletedProcess:
