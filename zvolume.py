@@ -7,7 +7,7 @@ import sys
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError
 
-USAGE = "Usage: zvolume.py <config> create"
+USAGE = "Usage: zvolume.py <db> create"
 
 
 def main(argv: list[str] | None = None) -> int:
