@@ -8,11 +8,11 @@ begin
     select thread#, sequence# from v$$archived_log l
       join v$$archive_dest d on l.dest_id = d.dest_id
       join v$$archive_dest_status s on d.dest_id = s.dest_id
-     where l.archived = 'YES' and l.deleted = 'NO' and upper(d.destination) = 'USE_DB_RECOVERY_FILE_DEST'
+     where l.archived = 'YES' and l.deleted = 'NO' and l.status = 'A' and upper(d.destination) = 'USE_DB_RECOVERY_FILE_DEST'
        and d.status = 'VALID' and s.type = 'LOCAL'
     minus
     select thread#, sequence# from v$$archived_log l
-     where l.archived = 'YES' and l.deleted = 'NO' and l.name like '${archdir}/%');
+     where l.archived = 'YES' and l.deleted = 'NO' and l.status = 'A' and l.name like '${archdir}/%');
   if i > 0 then
     dbms_scheduler.create_job(job_name => '${scheduleuser}.'||dbms_scheduler.generate_job_name('MISSINGARCH'),
                               program_name => '${scheduleuser}.ARCHLOGBACKUP_PRG',

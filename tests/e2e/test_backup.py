@@ -307,3 +307,51 @@ def test_zvolume_creates_the_backup_area(benv):
     out = ok(benv.script("zvolume.py", "orcl", "create"))
     assert benv.area.is_dir() and str(benv.area) in out
     assert benv.script("zvolume.py", "orcl", "destroy").returncode == 2
+
+
+def test_an_expired_archivelog_does_not_break_the_daily_job(configured):
+    """A log whose files are gone from the recovery area and the backup area, marked expired by a
+    crosscheck, has nothing to copy from: the daily job must go on (only available logs count)."""
+    benv = configured
+    cycle(benv)
+    db = benv.database()
+    victim = [r for r in db.cf.doc["archived_logs"] if not r["name"].startswith(str(benv.area))][-1]
+    for row in db.cf.doc["archived_logs"]:
+        if (row["thread"], row["sequence"]) == (victim["thread"], victim["sequence"]):
+            Path(row["name"]).unlink(missing_ok=True)
+    out = ok(benv.sim.rman("connect target /@orcl\ncrosscheck archivelog all;\nexit\n"))
+    assert "validation failed for archived log" in out
+    statuses = {r["status"] for r in benv.database().cf.doc["archived_logs"]
+                if (r["thread"], r["sequence"]) == (victim["thread"], victim["sequence"])}
+    assert statuses == {"X"}
+    time.sleep(1.1)
+    benv.workload(5)
+    out = ok(benv.backup("imagecopywithsnap"))
+    assert f"sequence {victim['sequence']}" not in out     # nothing to copy it from: not attempted
+    ok(benv.backup("missingarchlog"))
+
+
+def test_the_scheduler_procedure_starts_a_copy_only_for_available_logs(configured):
+    benv = configured
+    cycle(benv)
+    ok(benv.backup("setschedule", env=benv.env(OSPASSWORD="x-Pw-1")))
+    call = ("conn /@orcl as sysdba\nset pages 0 feedback off\nexec backupexec.check_archlog_copy;\n"
+            "select count(*) from dba_scheduler_jobs where job_name like 'MISSINGARCH%';\nexit\n")
+    logs = benv.database().cf.doc["archived_logs"]
+    newest = max((r for r in logs if r["name"].startswith(str(benv.area))), key=lambda r: r["sequence"])
+    # lost from the backup area and uncatalogued there; then expired in the recovery area too:
+    # nothing to copy from, so no copy job
+    ok(benv.sim.rman(f"connect target /@orcl\nchange archivelog '{newest['name']}' uncatalog;\nexit\n"))
+    Path(newest["name"]).unlink()
+    fra = next(r for r in benv.database().cf.doc["archived_logs"]
+               if r["sequence"] == newest["sequence"] and r["name"] != newest["name"])
+    Path(fra["name"]).unlink()
+    ok(benv.sim.rman("connect target /@orcl\ncrosscheck archivelog all;\nexit\n"))
+    assert ok(benv.sim.sqlplus(call)).split() == ["0"]
+    benv.workload(3)
+    ok(benv.sim.sqlplus("conn /@orcl as sysdba\nalter system archive log current;\nexit\n"))
+    newest = max((r for r in benv.database().cf.doc["archived_logs"] if r["name"].startswith(str(benv.area))),
+                 key=lambda r: r["sequence"])
+    Path(newest["name"]).unlink()          # an available log in the recovery area: a copy job starts
+    ok(benv.sim.rman("connect target /@orcl\ncrosscheck archivelog all;\nexit\n"))
+    assert ok(benv.sim.sqlplus(call)).split() == ["1"]
