@@ -2,7 +2,8 @@
 """report.py [db,list] [--json]: one screen on the state of every database's backups.
 
 For each database section of the configuration ($BACKUPCONFIG, else
-backup.cfg beside the scripts), or only those listed:
+backup.cfg beside the scripts; /etc/oracle-imagecopy-backup/backup.cfg for the
+installed command), or only those listed:
 
 * the backup and archivelog jobs ``backup.py <db> setschedule`` created:
   state, last start, last run duration, last failure (one SQL*Plus run as

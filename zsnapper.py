@@ -5,7 +5,8 @@ Actions: ``list``, ``create``, ``clone <snap>``, ``dropclone <clone>``,
 ``listclones``, ``clean [--dry-run]``, ``autoclone``, ``checkage``; ``--json``
 on ``list``, ``listclones``, ``clean`` and ``checkage`` prints JSON instead of
 lines.  The configuration file comes from ``$BACKUPCONFIG`` (else ``backup.cfg``
-beside the scripts).
+beside the scripts; ``/etc/oracle-imagecopy-backup/backup.cfg`` for the installed
+command).
 
 Exit codes: 0 success; 2 bad usage or configuration; the error's own code for
 any other failure (one ``ERROR:`` line on stderr, never a traceback).
