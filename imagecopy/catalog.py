@@ -41,8 +41,10 @@ Thin), which is harmless here: the catalog is the only python-oracledb user.
 Timestamps are the restore host's local wall-clock time without a zone, as
 the old catalog's Oracle ``DATE`` columns held them (zone-aware datetimes
 are converted to local time first), at one-second precision.  Rows older
-than :data:`HISTORY_DAYS` days are deleted when a new one is recorded, as
-the old catalog's daily ``LOG_RETENTION`` job did.
+than ``[autorestore] autorestorecatalogretention`` days are deleted when a new
+one is recorded: 365 by default for SQLite (a year of nightly results, a
+few hundred kilobytes of log each); an Oracle catalog keeps the old catalog's
+daily ``LOG_RETENTION`` job's :data:`HISTORY_DAYS` days unless the key is set.
 """
 from __future__ import annotations
 
@@ -66,6 +68,8 @@ log = logging.getLogger(__name__)
 
 CATALOG_FILE = "autorestore.db"
 HISTORY_DAYS = 100          # the old catalog kept (and the old report averaged over) 100 days
+SQLITE_RETENTION_DAYS = 365  # default of [autorestore] autorestorecatalogretention for the SQLite catalog
+RETENTION_KEY = "autorestorecatalogretention"
 SQLITE_TIMEOUT = 60.0       # seconds a writer waits for another restore's transaction
 
 
@@ -563,9 +567,12 @@ def open_catalog(config: Configuration, *, readonly: bool = False) -> Catalog:
     value = config.get("autorestorecatalog", "autorestore", default="").strip()
     if not value:
         logdir = Path(config.get("autorestorelogdir", "autorestore"))
-        return SqliteCatalog(logdir / CATALOG_FILE, readonly=readonly)
+        days = config.getint(RETENTION_KEY, "autorestore", default=SQLITE_RETENTION_DAYS, minimum=1)
+        return SqliteCatalog(logdir / CATALOG_FILE, readonly=readonly, retention_days=days)
     home = config.get("oraclehome", "generic", default="")
+    days = config.getint(RETENTION_KEY, "autorestore", default=HISTORY_DAYS, minimum=1)
     try:
-        return OracleCatalog(value, tnsadmin=tns_admin(config), oraclehome=Path(home) if home else None)
+        return OracleCatalog(value, tnsadmin=tns_admin(config), oraclehome=Path(home) if home else None,
+                             retention_days=days)
     except ConfigError as exc:
         raise ConfigError(f"{config.path}: {exc}") from None
