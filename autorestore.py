@@ -21,14 +21,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 from imagecopy import layout, logs
-from imagecopy.catalog import RestoreResult, open_catalog
+from imagecopy.catalog import open_catalog
 from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
 from imagecopy.errors import EXIT_SANDBOX, EXIT_USAGE, BackupError, UsageError
 from imagecopy.lock import BackupLock
 from imagecopy.metrics import write_textfile
 from imagecopy.oracle import OracleExec
 from imagecopy.templates import Templates
-from imagecopy.validation import describe_schedule, setting_from_config
+from imagecopy.validation import describe_schedule, setting_from_config, validation_day
 from restorecommon import (
     RestoreEngine,
     RestoreOutcome,
@@ -74,58 +74,68 @@ def restore_one(config: Configuration, db: str, slot: int | None = None) -> bool
     engine = None
     interrupted: Terminated | None = None
     try:
-        settings = RestoreSettings.from_config(config, db, slot)
-        setting = setting_from_config(config, db)
-        settings.validate = setting.should_validate(date.today(), random.SystemRandom())
-        if settings.validate:
-            log.debug("Database will be validated during this restore session")
-        elif setting.modulus > 0:
-            from imagecopy.validation import validation_day
-            _today, days, when = validation_day(setting.key, setting.modulus, date.today())
-            log.debug("Next database validation in %d days: %s", days, when)
-        from storage import create_snapper
-        snapper = create_snapper(cfg, db)
-        oracle = OracleExec(Path(cfg.get("oraclehome", "generic")), layout.tns_admin(cfg), logfile, sid=settings.sid)
-        engine = RestoreEngine(settings, snapper, oracle, Templates())
-        outcome = engine.restore(max_age_hours=cfg.getfloat("autorestoresnapage", "autorestore"))
+        engine = prepare(config, db, slot, logfile, outcome)
+        engine.restore(max_age_hours=cfg.getfloat("autorestoresnapage", "autorestore"))
     except Terminated as exc:
         interrupted = exc
-        outcome.error = str(exc)
-        log.error("Restore interrupted: %s", exc)
+        log.error(outcome.fail(str(exc)))
     except BackupError as exc:
-        outcome.error = str(exc)
-        log.error("Restore failed: %s", exc)
+        log.error(outcome.fail(str(exc)))
         for line in exc.details:
             log.error("  %s", line)
     except Exception as exc:  # a bug must not stop the next database's restore
-        outcome.error = f"{type(exc).__name__}: {exc}"
         log.debug("Unexpected error", exc_info=True)
-        log.error("Restore failed: unexpected error %s", outcome.error)
+        log.error(outcome.fail(f"unexpected error {type(exc).__name__}: {exc}"))
     finally:
+        # The engine's outcome holds what was known when it stopped (snapshot, target, step):
+        # it is recorded whatever happened, after the clean-up.
         if engine is not None:
-            problems = engine.cleanup()
-            if problems and outcome.success:
-                outcome.success = False
-                outcome.error = "clean-up failed"
-    outcome.finished = datetime.now()
-    log.info("Restore %s, elapsed time: %s", "successful" if outcome.success else "failed",
-             outcome.finished - outcome.started)
-    record(cfg, outcome, logfile, log)
-    if engine is not None:
-        purge_diagnostics(engine.oracle, logdir, cfg.getint("logretention", "generic", default=30))
-    logs.close()
+            engine.cleanup()
+        outcome.finished = datetime.now()
+        log.info("Restore %s, elapsed time: %s", "successful" if outcome.success else "failed",
+                 outcome.finished - outcome.started)
+        record(cfg, outcome, logfile, log)
+        purge_old_files(cfg, engine, logdir, log)
+        logs.close()
     if interrupted is not None:
         raise interrupted
     return outcome.success
 
 
+def prepare(config: Configuration, db: str, slot: int | None, logfile: Path, outcome: RestoreOutcome
+            ) -> RestoreEngine:
+    """The engine for one nightly restore of ``db``, its validation decided; it fills ``outcome``."""
+    log = logs.session_logger(db)
+    cfg = config.for_section(db)
+    settings = RestoreSettings.from_config(config, db, slot)
+    setting = setting_from_config(config, db)
+    settings.validate = setting.should_validate(date.today(), random.SystemRandom())
+    if settings.validate:
+        log.debug("Database will be validated during this restore session")
+    elif setting.modulus > 0:
+        _today, days, when = validation_day(setting.key, setting.modulus, date.today())
+        log.debug("Next database validation in %d days: %s", days, when)
+    from storage import create_snapper
+    snapper = create_snapper(cfg, db)
+    oracle = OracleExec(Path(cfg.get("oraclehome", "generic")), layout.tns_admin(cfg), logfile, sid=settings.sid)
+    return RestoreEngine(settings, snapper, oracle, Templates(), outcome)
+
+
+def purge_old_files(cfg: Configuration, engine: RestoreEngine | None, logdir: Path, log: logging.Logger) -> None:
+    """Session logs and diagnostic files older than ``[generic] logretention`` days, as backup logs are."""
+    try:
+        days = cfg.getint("logretention", "generic", default=30, minimum=0)
+    except BackupError as exc:
+        log.error("Old logs not purged: %s", exc)
+        return
+    if engine is not None:
+        purge_diagnostics(engine.oracle, logdir, days)
+    logs.remove_old_logs(logdir, days, log)
+
+
 def record(cfg: Configuration, outcome: RestoreOutcome, logfile: Path, log: logging.Logger) -> None:
     """The result into the catalog (with the whole log) and the Prometheus textfile."""
-    result = RestoreResult(
-        db_unique_name=outcome.db, start_time=outcome.started, finish_time=outcome.finished or datetime.now(),
-        success=outcome.success, verification_diff_seconds=outcome.diff_seconds, snapid=outcome.snapid,
-        restore_target=outcome.target, validated=outcome.validated, logfile=logfile.name,
-        log_contents=None)
+    result = outcome.result(logfile=logfile.name)
     log.debug("Logging the result to catalog.")
     for handler in logging.getLogger().handlers:
         handler.flush()

@@ -27,9 +27,11 @@ from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from imagecopy.oracle import OracleExec
 from imagecopy.templates import Templates
-from restorecommon import TIME_FORMAT, RestoreEngine, RestoreOutcome, RestoreSettings, Terminated, raise_on_signals
+from restorecommon import TIME_FORMAT, RestoreEngine, RestoreSettings, Terminated, raise_on_signals
 
 SID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,7}$")
+# The old toolset's options for a clone holding datafiles ([autorestore] restoremountoptions).
+MOUNT_OPTIONS = "rw,bg,hard,nointr,rsize=32768,wsize=32768,tcp,vers=3,timeo=600"
 
 
 class Asker:
@@ -126,21 +128,24 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
         return 1
 
 
-def restore(config: Configuration, db: str, target_text: str, utc: bool, sid: str, mountdir: Path | None,
-            method: str, asker: Asker, confirm: bool) -> int:
-    naive = datetime.strptime(target_text, TIME_FORMAT)
+def target_times(text: str, utc: bool) -> tuple[datetime, datetime]:
+    """The target as this host's local time (naive, what RMAN is given) and as UTC (to pick the snapshot)."""
+    naive = datetime.strptime(text, TIME_FORMAT)
     if utc:
         target_utc = naive.replace(tzinfo=timezone.utc)
-        target_local = target_utc.astimezone().replace(tzinfo=None)
-    else:
-        target_local = naive
-        target_utc = naive.astimezone(timezone.utc)
+        return target_utc.astimezone().replace(tzinfo=None), target_utc
+    return naive, naive.astimezone(timezone.utc)
+
+
+def restore(config: Configuration, db: str, target_text: str, utc: bool, sid: str, mountdir: Path | None,
+            method: str, asker: Asker, confirm: bool) -> int:
+    target_local, target_utc = target_times(target_text, utc)
     from storage import create_snapper
     snapper = create_snapper(config, db)
     snapid = snapper.search_recovery_snapid(target_utc)
     if snapid is None:
         print(f"No snapshot was created at or after {target_utc:%Y-%m-%d %H:%M:%S} UTC. Create one first:\n"
-              f"  zsnapper.py {db} create")
+              f"  {zsnapper_command(config)} {db} create")
         return 1
     clonename = f"restore_{db}_{datetime.now():%Y%m%d_%H%M%S}"
     print(f"\nDatabase:        {db}\nTarget time:     {target_local:%Y-%m-%d %H:%M:%S} (local), "
@@ -159,47 +164,84 @@ def restore(config: Configuration, db: str, target_text: str, utc: bool, sid: st
         settings.mountpoint = mountdir
     oracle = OracleExec(Path(config.get("oraclehome", "generic")), layout.tns_admin(config), logfile, sid=sid)
     engine = RestoreEngine(settings, snapper, oracle, Templates())
-    engine.clone(snapid)
-    if method == "clonepath":
-        base = engine.mount()
-    else:
-        print(f"Now mount the clone, as root:\n  mount -t nfs {snapper.mountstring(clonename)} {mountdir}")
-        while not asker.yes_no("Is the clone mounted?"):
-            pass
-        base = Path(mountdir)
-    settings.scratch = Path(tempfile.mkdtemp(prefix="restore_", dir=base))
-    raise_on_signals()
     try:
-        outcome = engine.restore_from(base, RestoreOutcome(db, started=datetime.now(), snapid=snapid),
-                                      target=target_local)
-    except (BackupError, Terminated) as exc:
-        print(f"\nRestore failed: {exc}", file=sys.stderr)
+        run_restore(engine, config, snapid, target_local, asker)
+    except (BackupError, Terminated, EOFError, KeyboardInterrupt) as exc:
+        print(f"\n{engine.outcome.fail(str(exc) or 'cancelled')}", file=sys.stderr)
         for line in getattr(exc, "details", []):
             print(f"  {line}", file=sys.stderr)
-        print(f"The log: {logfile}")
-        cleanup_help(db, sid, clonename, mountdir, method)
-        return 1
     finally:
+        # The outcome says how far the restore got, whatever stopped it; it goes to the log.
+        engine.outcome.finished = datetime.now()
+        o = engine.outcome
+        logs.session_logger(db).debug("Restore %s: snapshot %s, clone %s, target %s",
+                                      "successful" if o.success else f"failed at step {o.step}", o.snapid,
+                                      o.clone, o.target)
         logs.close()
-    print(f"\nDatabase {db} restored as instance {sid}, open read only.")
-    print(f"Requested time:  {target_local:%Y-%m-%d %H:%M:%S}")
-    print(f"Verified time:   {outcome.verified}")
-    print(f"Difference:      {outcome.target - outcome.verified if outcome.verified else 'unknown'}")
-    print(f"Datafiles in:    {base}; instance files in {settings.scratch}")
+    return report(config, engine, target_local, logfile, mountdir, method)
+
+
+def run_restore(engine: RestoreEngine, config: Configuration, snapid: str, target: datetime, asker: Asker) -> None:
+    """Clone, have the clone mounted (by root, or its own path), restore into a fresh directory in it."""
+    engine.clone(snapid)
+    settings = engine.s
+    if settings.mount_method == "clonepath":
+        base = engine.mount()
+    else:
+        engine.step("mount")
+        options = config.get("restoremountoptions", "autorestore", default=MOUNT_OPTIONS).strip()
+        option_args = f"-o {options} " if options else ""
+        print(f"Now mount the clone, as root:\n  mount -t nfs {option_args}"
+              f"{engine.snapper.mountstring(settings.clonename)} {settings.mountpoint}")
+        while not asker.yes_no("Is the clone mounted?"):
+            pass
+        base = settings.mountpoint
+    settings.scratch = Path(tempfile.mkdtemp(prefix="restore_", dir=base))
+    raise_on_signals()
+    engine.restore_from(base, target=target)
+
+
+def report(config: Configuration, engine: RestoreEngine, target_local: datetime, logfile: Path,
+           mountdir: Path | None, method: str) -> int:
+    """What was restored (or how far it got), and how to clean up; the exit status."""
+    outcome, sid = engine.outcome, engine.s.sid
+    if outcome.success:
+        print(f"\nDatabase {outcome.db} restored as instance {sid}, open read only.")
+        print(f"Requested time:  {target_local:%Y-%m-%d %H:%M:%S}")
+        print(f"Verified time:   {outcome.verified}")
+        print(f"Difference:      {outcome.target - outcome.verified if outcome.verified else 'unknown'}")
+        print(f"Datafiles in:    {engine.mountdir}; instance files in {engine.s.scratch}")
     print(f"The log: {logfile}")
-    cleanup_help(db, sid, clonename, mountdir, method)
+    if engine.cloned:
+        cleanup_help(config, outcome.db, sid, engine.s.clonename, mountdir, method)
+    if not outcome.success:
+        return 1
     if outcome.verified and outcome.verified > target_local:
         print("WARNING: the verified time is after the target: the data is newer than asked for.")
         return 1
     return 0
 
 
-def cleanup_help(db: str, sid: str, clonename: str, mountdir: Path | None, method: str) -> None:
+def zsnapper_command(config: Configuration) -> str:
+    """zsnapper as the user can run it from anywhere: the configuration file named, and the script by its
+    full path (beside this one; or the installed ``zsnapper`` command beside the installed ``restore``)."""
+    here = Path(sys.argv[0]).resolve().parent if sys.argv and sys.argv[0] else None
+    candidates = [Path(__file__).resolve().parent / "zsnapper.py"]
+    if here is not None:
+        candidates[:0] = [here / "zsnapper.py", here / "zsnapper"]
+    script = next((c for c in candidates if c.is_file()), candidates[-1])
+    # A script without its executable bit is still runnable through this interpreter.
+    command = str(script) if os.access(script, os.X_OK) else f"{sys.executable} {script}"
+    return f"BACKUPCONFIG={Path(config.path).resolve()} {command}"
+
+
+def cleanup_help(config: Configuration, db: str, sid: str, clonename: str, mountdir: Path | None,
+                 method: str) -> None:
     print("\nWhen you are done with it, clean up:")
     print(f"  echo 'shutdown abort' | ORACLE_SID={sid} sqlplus -S / as sysdba")
     if method != "clonepath":
         print(f"  umount {mountdir}      # as root")
-    print(f"  zsnapper.py {db} dropclone {clonename}")
+    print(f"  {zsnapper_command(config)} {db} dropclone {clonename}")
 
 
 def cli() -> None:

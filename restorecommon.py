@@ -1,12 +1,17 @@
 """The restore engine shared by autorestore.py and restore.py.
 
 clone -> mount -> find autorestore.cfg -> init.ora -> nomount -> restore the
-controlfile -> mount -> forget production's files, catalog the clone's ->
-block change tracking off production paths -> switch to the copies (files
-with no copy restored as new) -> recover until the target -> open read only ->
-check the custom verification time against the target -> optionally validate
-every block.  Clean-up always runs, whatever happened (an exception,
-SIGTERM, SIGINT): shut the instance down, unmount, drop the clone.
+controlfile -> mount -> forget production's files, catalog the clone's (every
+volume of a multi-volume clone) -> when the restored controlfile has block
+change tracking on, rename its file into scratch and disable it -> switch to
+the copies (files with no copy restored as new) -> recover until the target ->
+open read only -> check the custom verification time against the target ->
+optionally validate every block.  Clean-up always runs, whatever happened (an
+exception, SIGTERM, SIGINT): shut the instance down, unmount, drop the clone.
+
+The engine owns one :class:`RestoreOutcome`, filled in as the restore goes
+(snapshot, target, clone, the step running), so a caller that records it in a
+``finally`` records what was known when a step failed, and which step.
 
 Mounting: ``[autorestore] autorestoremountmethod`` is ``fstab`` (default, as
 the old toolset: ``mount <autorestoremountpoint>`` / ``umount``, a user mount
@@ -27,6 +32,7 @@ from types import FrameType
 from typing import Any
 
 from imagecopy import commands, dbparams
+from imagecopy.catalog import RestoreResult
 from imagecopy.config import Configuration
 from imagecopy.errors import BackupError, ConfigError, RestoreError, StorageError
 from imagecopy.oracle import OracleExec, marker_value, marker_values
@@ -99,17 +105,34 @@ class RestoreSettings:
 
 @dataclass
 class RestoreOutcome:
+    """What one restore did, filled in as it goes: what a failure leaves is what was known then."""
+
     db: str
     started: datetime
     finished: datetime | None = None
     success: bool = False
     snapid: str | None = None
+    clone: str | None = None
     target: datetime | None = None
+    step: str | None = None         # the step running, or the one that failed
     verified: datetime | None = None
     diff_seconds: float | None = None
     validated: bool = False
     error: str | None = None
     facts: dict[str, str] = field(default_factory=dict)
+
+    def fail(self, message: str) -> str:
+        """Record a failure of the current step; returns the line that says so."""
+        self.success = False
+        self.error = message
+        return f"Restore failed{f' at step {self.step}' if self.step else ''}: {message}"
+
+    def result(self, logfile: str | None = None, log_contents: str | None = None) -> RestoreResult:
+        """The catalog's row for this restore."""
+        return RestoreResult(
+            db_unique_name=self.db, start_time=self.started, finish_time=self.finished or datetime.now(),
+            success=self.success, verification_diff_seconds=self.diff_seconds, snapid=self.snapid,
+            restore_target=self.target, validated=self.validated, logfile=logfile, log_contents=log_contents)
 
 
 def empty_directory(path: Path) -> None:
@@ -134,6 +157,16 @@ def find_params(mountdir: Path) -> Path:
                        "(was the snapshot taken by imagecopywithsnap?)")
 
 
+def find_volumes(mountdir: Path, cfgfile: Path, exclude: Path | None = None) -> list[Path]:
+    """Where the clone's copies and archivelogs are: the directory of autorestore.cfg and, when that is a
+    subdirectory (a clone of several volumes mounted together), every other subdirectory too."""
+    if cfgfile.parent == mountdir:
+        return [mountdir]
+    others = sorted(p for p in mountdir.iterdir()
+                    if p.is_dir() and p != cfgfile.parent and (exclude is None or p != exclude))
+    return [cfgfile.parent, *others]
+
+
 def parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -144,13 +177,16 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 class RestoreEngine:
-    """One restore of one database from one snapshot."""
+    """One restore of one database from one snapshot; :attr:`outcome` says how far it got."""
 
-    def __init__(self, settings: RestoreSettings, snapper: Any, oracle: OracleExec, templates: Templates):
+    def __init__(self, settings: RestoreSettings, snapper: Any, oracle: OracleExec, templates: Templates,
+                 outcome: RestoreOutcome | None = None):
         self.s = settings
         self.snapper = snapper
         self.oracle = oracle
         self.t = templates
+        self.outcome = outcome or RestoreOutcome(settings.db, started=datetime.now())
+        self.outcome.clone = settings.clonename
         self.cloned = False
         self.mounted = False
         self.started_instance = False
@@ -163,18 +199,27 @@ class RestoreEngine:
     def rman(self, body: str) -> str:
         return self.oracle.rman("set echo on\nconnect target /\n" + body.rstrip() + "\nexit\n")
 
+    def step(self, name: str) -> None:
+        """The step starting now: a failure from here on is reported as this step's."""
+        self.outcome.step = name
+        log.debug("STEP: %s", name)
+
     # -- steps ----------------------------------------------------------------------
     def clone(self, snapid: str | None, max_age_hours: float = 0) -> str:
+        self.step("clone")
         log.debug("ACTION: clone the snapshot")
         if snapid is None:
             snapid = self.snapper.autoclone(self.s.clonename, max_age_hours)
         else:
+            self.outcome.snapid = snapid    # known before the clone: a failed clone still names it
             self.snapper.clone(snapid, self.s.clonename)
+        self.outcome.snapid = snapid
         self.cloned = True
         log.debug("Snapshot %s cloned as %s", snapid, self.s.clonename)
         return snapid
 
     def mount(self) -> Path:
+        self.step("mount")
         if self.s.mount_method == "clonepath":
             path = self.snapper.local_path(self.s.clonename)
             if path is None:
@@ -207,37 +252,80 @@ class RestoreEngine:
     def restore(self, snapid: str | None = None, target: datetime | None = None,
                 max_age_hours: float = 0) -> RestoreOutcome:
         """Clone, mount and restore; the clean-up is the caller's (:meth:`cleanup`), always."""
-        outcome = RestoreOutcome(self.s.db, started=datetime.now())
+        self.step("clone")
         log.debug("ACTION: Cleaning destination directory %s", self.s.scratch)
         empty_directory(self.s.scratch)
-        outcome.snapid = self.clone(snapid, max_age_hours)
-        return self.restore_from(self.mount(), outcome, target)
+        self.clone(snapid, max_age_hours)
+        return self.restore_from(self.mount(), target)
 
-    def restore_from(self, mountdir: Path, outcome: RestoreOutcome, target: datetime | None = None
-                     ) -> RestoreOutcome:
+    def restore_from(self, mountdir: Path, target: datetime | None = None) -> RestoreOutcome:
         """Every step after the clone is reachable at ``mountdir``; ``target`` defaults to its lasttime."""
         self.mountdir = mountdir
+        self.step("restore controlfile")
+        cfgfile, lasttime = self.read_params(mountdir, target)
+        self.restore_controlfile(mountdir, cfgfile)
+        self.step("recover")
+        self.recover(lasttime)
+        self.step("open")
+        self.open()
+        self.step("verify")
+        self.verify()
+        if self.s.validate:
+            self.step("validate")
+            self.validate()
+        self.outcome.success = True
+        return self.outcome
+
+    def read_params(self, mountdir: Path, target: datetime | None) -> tuple[Path, str]:
+        """autorestore.cfg of the clone, checked; the target time as RMAN is given it."""
         cfgfile = find_params(mountdir)
         params = dbparams.read(cfgfile)
-        outcome.facts = params
-        lasttime = target.strftime(TIME_FORMAT) if target else params.get("lasttime")
-        outcome.target = parse_time(lasttime)
-        if outcome.target is None:
+        self.outcome.facts = params
+        lasttime = target.strftime(TIME_FORMAT) if target else params.get("lasttime", "")
+        self.outcome.target = parse_time(lasttime)
+        if self.outcome.target is None:
             raise RestoreError(f"{cfgfile} has no lasttime: this snapshot has no recovery target")
         for key in ("db_name", "compatible", "db_block_size"):
             if not params.get(key):
                 raise RestoreError(f"{cfgfile} lacks {key}")
-        self.init_ora(params, cfgfile.parent)
+        return cfgfile, lasttime
+
+    def restore_controlfile(self, mountdir: Path, cfgfile: Path) -> None:
+        """Start the instance, mount the snapshot's controlfile, catalog every volume, BCT off."""
+        self.init_ora(self.outcome.facts, cfgfile.parent)
         log.debug("ACTION: startup nomount")
         self.started_instance = True
         self.sql(self.t.render("restore_nomount.sql", scratch=self.s.scratch))
         log.debug("ACTION: mount database and catalog files")
-        self.rman(self.t.render("restore_mount.rman", cfgdestination=cfgfile.parent, scratch=self.s.scratch,
-                                mountdestination=mountdir))
+        volumes = find_volumes(mountdir, cfgfile, exclude=self.s.scratch)
+        if len(volumes) > 1:
+            log.debug("The clone holds several volumes: %s", ", ".join(str(v) for v in volumes))
+        script = self.t.render("restore_mount.rman", cfgdestination=cfgfile.parent, scratch=self.s.scratch,
+                               mountdestination=mountdir)
+        for volume in volumes:
+            script += "\n" + self.t.render("restore_catalog.rman", mountdestination=volume)
+        self.rman(script)
+        self.disable_bct()
+
+    def disable_bct(self) -> None:
+        """Block change tracking off, decided by the restored controlfile (not autorestore.cfg): Standard
+        Edition never has it, and a standby's controlfile names its own file, not the primary's."""
+        out = self.sql(self.t.render("restore_bct_status.sql"))
+        status = (marker_value(out, "BCT: ") or "").split(" ", 1)
+        if status[0] != "ENABLED":
+            log.debug("Block change tracking is not enabled in the restored controlfile")
+            return
         log.debug("ACTION: disable block change tracking")
-        bct = params.get("bctfile", "").strip()
+        bct = status[1].strip() if len(status) > 1 else ""
+        log.debug("Block change tracking file in the restored controlfile: %s (renamed to %s/bct.bct)",
+                  bct or "(none)", self.s.scratch)
+        # Oracle deletes the tracking file when tracking is disabled: point it into scratch first.
         rename = f"alter database rename file '{bct}' to '{self.s.scratch}/bct.bct';" if bct else ""
-        out = self.sql(self.t.render("restore_bct.sql", renamebct=rename))
+        self.sql(self.t.render("restore_bct.sql", renamebct=rename))
+
+    def recover(self, lasttime: str) -> None:
+        """Switch to the copies (restoring files that have none as new) and recover until ``lasttime``."""
+        out = self.sql(self.t.render("restore_nocopy.sql"))
         nocopy = sorted(int(v) for v in marker_values(out, "NOCOPY: ") if v.isdigit())
         restorenew = ""
         if nocopy:
@@ -246,36 +334,53 @@ class RestoreEngine:
             restorenew = f"run {{\nset newname for database to new;\nrestore datafile {files};\n}}"
         log.debug("ACTION: switch and recover")
         self.rman(self.t.render("restore_recover.rman", restorenew=restorenew, lasttime=lasttime))
+
+    def open(self) -> None:
         log.debug("ACTION: opening database to verify the result")
-        out = self.sql(self.t.render("restore_verify.sql", customverifydate=self.s.customverifydate))
+        out = self.sql(self.t.render("restore_open.sql"))
         bad = marker_values(out, "BADFILE: ")
         if bad:
             raise RestoreError("Datafiles not available after the restore: " + "; ".join(bad))
+
+    def verify(self) -> None:
+        """The custom verification time against the target.
+
+        As the old toolset: only a verified time *older* than the target by more than
+        the tolerance fails; a newer one (application clocks in another zone, say)
+        passes with a warning.
+        """
+        outcome = self.outcome
+        out = self.sql(self.t.render("restore_verify.sql", customverifydate=self.s.customverifydate))
         outcome.verified = parse_time(marker_value(out, "CUSTOM VERIFICATION TIME: "))
         log.debug("Expected time: %s", outcome.target)
         log.debug("Verified time: %s", outcome.verified)
-        if outcome.verified is None:
+        if outcome.verified is None or outcome.target is None:
             raise RestoreError("The custom verification query returned no time")
         outcome.diff_seconds = (outcome.target - outcome.verified).total_seconds()
         log.debug("VERIFY: Time difference %s", outcome.target - outcome.verified)
-        if self.s.tolerance_minutes is not None and abs(outcome.diff_seconds) > self.s.tolerance_minutes * 60:
-            raise RestoreError(f"Verified time {outcome.verified} is {abs(outcome.diff_seconds):.0f} s from the "
-                               f"target {outcome.target}: more than {self.s.tolerance_minutes:g} minutes")
-        if self.s.validate:
-            log.info("ACTION: Validating database for corruptions")
-            outcome.validated = True
-            self.rman(self.t.render("restore_validate.rman"))
-            out = self.sql(self.t.render("restore_corruption.sql"))
-            corrupt = marker_values(out, "CORRUPT: ")
-            if corrupt:
-                raise RestoreError(f"{len(corrupt)} corrupt block ranges found: " + "; ".join(corrupt[:10]))
-        outcome.success = True
-        return outcome
+        if outcome.diff_seconds < 0:
+            log.warning("The verified time %s is %.0f s newer than the target %s: do the database's and the "
+                        "verification query's clocks agree?", outcome.verified, -outcome.diff_seconds,
+                        outcome.target)
+        tolerance = self.s.tolerance_minutes
+        if tolerance is not None and outcome.diff_seconds > tolerance * 60:
+            raise RestoreError(f"Verified time {outcome.verified} is {outcome.diff_seconds:.0f} s older than the "
+                               f"target {outcome.target}: more than {tolerance:g} minutes")
+
+    def validate(self) -> None:
+        log.info("ACTION: Validating database for corruptions")
+        self.outcome.validated = True
+        self.rman(self.t.render("restore_validate.rman"))
+        out = self.sql(self.t.render("restore_corruption.sql"))
+        corrupt = marker_values(out, "CORRUPT: ")
+        if corrupt:
+            raise RestoreError(f"{len(corrupt)} corrupt block ranges found: " + "; ".join(corrupt[:10]))
 
     def cleanup(self) -> list[str]:
         """Shut down, unmount, drop the clone; each step is tried whatever the others did.
 
-        Returns the problems met (logged too); signals are held off meanwhile so a
+        Returns the problems met (logged too; they fail a restore that had
+        succeeded, as step ``cleanup``); signals are held off meanwhile so a
         second SIGTERM cannot leave a clone behind.
         """
         problems: list[str] = []
@@ -312,6 +417,10 @@ class RestoreEngine:
                 signal.signal(s, handler)
         for p in problems:
             log.error("Clean-up: %s", p)
+        if problems and self.outcome.success:
+            # the restore itself passed: the failure to report is the clean-up's
+            self.outcome.step = "cleanup"
+            log.error(self.outcome.fail("; ".join(problems)))
         return problems
 
 

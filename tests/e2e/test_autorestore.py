@@ -382,8 +382,10 @@ def test_restore_py_interactive_point_in_time_between_snapshots(site):
     site.ok(site.box.run("bash", "-c", shutdown,
                          env=site.env(ORACLE_HOME=str(oh), PATH=f"{oh}/bin:{os.environ['PATH']}")))
     assert Instance(site.state, "pitr1").status == "idle"
-    assert drop.startswith("zsnapper.py orcl dropclone restore_orcl_")
-    site.ok(site.box.py(site.box.script("zsnapper.py"), *drop.split()[1:], env=site.env()))
+    # the configuration file and zsnapper.py by their full paths: runnable from any directory
+    assert drop.startswith(f"BACKUPCONFIG={site.cfg} ") and " zsnapper.py orcl dropclone restore_orcl_" not in drop
+    assert f"{site.box.script('zsnapper.py')} orcl dropclone restore_orcl_" in drop
+    site.ok(site.box.run("bash", "-c", drop, env=site.box.env()))
     site.assert_clean()
 
 
