@@ -16,10 +16,12 @@ conversions all live there); ``Configuration`` forwards to the current
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import string
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 from imagecopy import config as _config
 from imagecopy.errors import ConfigError
@@ -120,6 +122,18 @@ class SnapHandler(_BaseHandler):
     # A plain attribute (the current base has a read-only property): old drivers assign it.
     configname: Any = None
 
+    def __init_subclass__(cls, **kwargs: Any):
+        """Make the old class-level ``Configuration`` this driver's own during each of its methods.
+
+        ``Configuration`` is one binding per process; with drivers of two databases
+        alive at once (report.py, autorestore.py), each call must read its own.
+        """
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            # Plain functions only: static and class methods have no instance to take the config from.
+            if inspect.isfunction(value) and not name.startswith("__"):
+                setattr(cls, name, _bound_to_own_config(value))
+
     def __init__(self, configname: Any, dbname: str | None = None):
         if dbname is None:
             config = Configuration.current()
@@ -129,6 +143,23 @@ class SnapHandler(_BaseHandler):
         else:
             super().__init__(configname, dbname)
         self.configname = self.dbname
+
+
+def _bound_to_own_config(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: SnapHandler, *args: Any, **kwargs: Any) -> Any:
+        own = self.__dict__.get("config")
+        if own is None:             # inside __init__, before the base set it: bound by the caller
+            return method(self, *args, **kwargs)
+        previous = Configuration._bound
+        Configuration.bind(own)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            if previous is not None:
+                Configuration.bind(previous)
+
+    return call
 
 
 def is_legacy(cls: type) -> bool:

@@ -192,3 +192,26 @@ def test_unknown_driver_is_still_one_line(tmp_path: Path, module: str, message: 
     cfg = write_config(tmp_path, module)
     proc = run(REPO / "zsnapper.py", cfg, "orcl", "list")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+
+
+def test_two_old_drivers_in_one_process_each_read_their_own_section(tmp_path: Path, monkeypatch) -> None:
+    """report.py and autorestore.py hold drivers of several databases in one process."""
+    from imagecopy.config import Configuration as Config
+    from storage import create_snapper
+
+    drivers = tmp_path / "mydrivers"
+    drivers.mkdir()
+    (drivers / "olddirsnap2.py").write_text(OLD_DRIVER + '''
+
+    def where(self):
+        return Configuration.get("root", "dirsnap"), Configuration.get("snapexpirationdays")
+''')
+    monkeypatch.syspath_prepend(str(drivers))
+    cfg = write_config(tmp_path, "olddirsnap2")
+    cfg.write_text(cfg.read_text() + "dirsnaproot: /srv/orcl\n\n[prod2]\nsnapexpirationdays: 3\n"
+                   "dirsnaproot: /srv/prod2\n")
+    config = Config(cfg, env={})
+    orcl, prod2 = create_snapper(config, "orcl"), create_snapper(config, "prod2")
+    assert orcl.where() == ("/srv/orcl", "7")
+    assert prod2.where() == ("/srv/prod2", "3")
+    assert orcl.where() == ("/srv/orcl", "7")
