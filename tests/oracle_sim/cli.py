@@ -1,6 +1,6 @@
 """simctl: create and drive simulated databases (what a DBA's workload would do).
 
-    python -m oracle_sim.cli --home H create --name orcl --dbid 1 --oradata D --fra F
+    python -m oracle_sim.cli --home H create --name orcl --dbid 1 --oradata D --fra F [--instances 2]
     python -m oracle_sim.cli --home H workload --sid orcl -n 20 [--advance 1] [--sleep 0]
     python -m oracle_sim.cli --home H switch-logfile --sid orcl
     python -m oracle_sim.cli --home H add-datafile --sid orcl --tablespace USERS --blocks 32
@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cdb", action="store_true")
     c.add_argument("--no-fra-dest", action="store_true", help="leave log_archive_dest_1 unset")
     c.add_argument("--smon-interval", type=float, default=database.SMON_INTERVAL)
+    c.add_argument("--instances", type=int, default=1,
+                   help="RAC: N instances <name>1..<name>N, one redo thread each; alias <name> -> <name>1")
     w = sub.add_parser("workload", help="run transactions")
     w.add_argument("--sid", required=True)
     w.add_argument("-n", "--transactions", type=int, default=10)
@@ -113,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             state, sid=args.sid or args.name, name=args.name, dbid=args.dbid, oradata=args.oradata,
             fra=args.fra, block_size=args.block_size, files=_parse_files(args.files),
             edition=args.edition, cdb=args.cdb, fra_dest=not args.no_fra_dest,
-            smon_interval=args.smon_interval)
+            smon_interval=args.smon_interval, instances=args.instances)
         print(f"Database {args.name.upper()} created (DBID={args.dbid}), "
               f"{len(db.cf.datafiles())} datafiles, open read write")
     elif args.cmd == "workload":
@@ -163,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
             db = database.Database(inst)
             doc = db.cf.doc
             info.update(db_name=doc["db_name"], dbid=doc["dbid"], current_scn=doc["current_scn"],
-                        sequence=doc["sequence"], datafiles=db.cf.datafiles(),
+                        sequence=db.cf.thread(db.thread_no)["sequence"], datafiles=db.cf.datafiles(),
                         archived_logs=len(db.cf.live_archived_logs()),
                         datafile_copies=len(db.cf.live_copies()))
             if inst.status == "open":

@@ -1,7 +1,7 @@
 """The simulated controlfile: one JSON document, saved atomically, locked while changed.
 
 It holds what RMAN and the v$ views read: the database identity, the current
-SCN and log sequence, datafiles, archived logs (one row per destination),
+SCN, each redo thread's current log sequence, datafiles, archived logs (one row per destination),
 datafile copies, backup pieces, the RMAN configuration and block change
 tracking.  A controlfile backup is a backup piece holding a copy of it.
 """
@@ -24,6 +24,12 @@ def oracle_stamp(ts: float) -> int:
     return (((((d.year - 1988) * 12 + d.month - 1) * 31 + d.day - 1) * 24 + d.hour) * 60 + d.minute) * 60 + d.second
 
 
+def new_thread(number: int, first_change: int, first_time: float) -> dict:
+    """A redo thread's record: its current log's sequence and first change."""
+    return {"thread": number, "sequence": 1, "log_first_change": first_change, "log_first_time": first_time,
+            "enabled": "PUBLIC", "status": "OPEN"}
+
+
 def new_document(**identity: Any) -> dict:
     doc = {
         "db_name": identity["db_name"],
@@ -36,10 +42,8 @@ def new_document(**identity: Any) -> dict:
         "resetlogs_id": identity["resetlogs_id"],
         "resetlogs_scn": identity.get("resetlogs_scn", 1),
         "current_scn": identity.get("current_scn", 1),
-        "thread": 1,
-        "sequence": 1,
-        "log_first_change": identity.get("current_scn", 1),
-        "log_first_time": identity["created"],
+        # One record per redo thread (RAC: one per instance); the current log of each.
+        "threads": [new_thread(1, identity.get("current_scn", 1), identity["created"])],
         "flashback": False,
         "datafiles": [],
         "tablespaces": [],
@@ -90,6 +94,14 @@ class Controlfile:
             if d["file"] == file_no:
                 return d
         return None
+
+    # -- redo threads ----------------------------------------------------
+    def threads(self) -> list[dict]:
+        """Enabled redo threads, by number."""
+        return sorted((t for t in self.doc["threads"] if t.get("enabled")), key=lambda t: t["thread"])
+
+    def thread(self, number: int) -> dict | None:
+        return next((t for t in self.doc["threads"] if t["thread"] == number and t.get("enabled")), None)
 
     # -- archived logs ---------------------------------------------------
     def live_archived_logs(self) -> list[dict]:

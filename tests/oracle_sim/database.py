@@ -24,7 +24,7 @@ from . import blocks, clock, redo
 from .controlfile import Controlfile, locked, new_document, oracle_stamp
 from .datafile import Datafile, DatafileError, random_suffix
 from .datafile import create as create_datafile
-from .instance import Instance, OraError, split_list
+from .instance import Instance, OraError, add_alias, split_list
 
 DICT_FILE, DICT_BLOCK = 1, 1
 EXTENT = 4
@@ -142,8 +142,12 @@ class Database:
         return history_path(self.state, self.cf.doc["dbid"])
 
     @property
-    def online_log_path(self) -> Path:
-        return self.cf_paths[0].parent / f"redo_thread{self.cf.doc['thread']}.log"
+    def thread_no(self) -> int:
+        """The redo thread this instance writes (``thread`` parameter; 0, the default, is thread 1)."""
+        return int(self.instance.param("thread") or 0) or 1
+
+    def online_log_path(self, thread: int | None = None) -> Path:
+        return self.cf_paths[0].parent / f"redo_thread{thread or self.thread_no}.log"
 
     @property
     def sidecar_path(self) -> Path:
@@ -174,14 +178,14 @@ class Database:
     def _append_redo(self, records: list[dict]) -> None:
         text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)
         self.history_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.online_log_path, "a") as fh:
+        with open(self.online_log_path(), "a") as fh:
             fh.write(text)
         with open(self.history_path, "a") as fh:
             fh.write(text)
 
-    def online_records(self) -> list[dict]:
+    def online_records(self, thread: int | None = None) -> list[dict]:
         try:
-            text = self.online_log_path.read_text()
+            text = self.online_log_path(thread).read_text()
         except FileNotFoundError:
             return []
         return [json.loads(line) for line in text.splitlines() if line.strip()]
@@ -314,36 +318,51 @@ class Database:
         name = fmt.replace("%t", str(thread)).replace("%s", str(seq)).replace("%r", str(cf["resetlogs_id"]))
         return Path(dest) / name
 
-    def switch_logfile(self) -> dict:
-        """Archive the current online log to every enabled destination; caller holds ``changing()``."""
+    def switch_logfile(self, thread: int | None = None) -> dict:
+        """Archive a thread's current online log (default: this instance's) to every enabled destination.
+
+        Caller holds ``changing()``.
+        """
         cf = self.cf
         doc = cf.doc
-        records = self.online_records()
+        number = thread or self.thread_no
+        th = cf.thread(number)
+        if th is None:
+            raise OraError("ORA-01618", f"redo thread {number} is not enabled - cannot mount")
+        records = self.online_records(number)
         when = self.now()
         next_change = doc["current_scn"] + 1
         header = {
-            "dbid": doc["dbid"], "db_name": doc["db_name"], "thread": doc["thread"],
-            "sequence": doc["sequence"], "first_change": doc["log_first_change"],
-            "next_change": next_change, "first_time": doc["log_first_time"], "next_time": when,
+            "dbid": doc["dbid"], "db_name": doc["db_name"], "thread": number,
+            "sequence": th["sequence"], "first_change": th["log_first_change"],
+            "next_change": next_change, "first_time": th["log_first_time"], "next_time": when,
             "resetlogs_id": doc["resetlogs_id"], "block_size": doc["block_size"],
         }
         dests = self.archive_destinations()
         if not dests:
             raise OraError("ORA-16020", "less destinations available than specified by LOG_ARCHIVE_MIN_SUCCEED_DEST")
         for dest_id, directory, in_fra in dests:
-            path = self.archivelog_name(directory, in_fra, doc["thread"], doc["sequence"], when)
+            path = self.archivelog_name(directory, in_fra, number, th["sequence"], when)
             redo.write_archivelog(path, header, records)
             self.add_archived_log(path, header, dest_id)
         # v$log_history: every switch, kept whatever happens to the archived log records
         doc.setdefault("log_history", []).append({k: header[k] for k in (
             "thread", "sequence", "first_change", "next_change", "first_time", "next_time")})
         doc["current_scn"] = next_change
-        doc["sequence"] += 1
-        doc["log_first_change"] = next_change
-        doc["log_first_time"] = when
-        self.online_log_path.write_text("")
+        th["sequence"] += 1
+        th["log_first_change"] = next_change
+        th["log_first_time"] = when
+        self.online_log_path(number).write_text("")
         self.checkpoint(next_change, when)
         return header
+
+    def archive_log_current(self) -> list[dict]:
+        """``alter system archive log current``: every enabled thread's log is switched and archived.
+
+        Caller holds ``changing()``.  In a cluster the instance that runs it
+        switches the other threads' logs too, as Oracle does.
+        """
+        return [self.switch_logfile(th["thread"]) for th in self.cf.threads()]
 
     def add_archived_log(self, path: Path, header: dict, dest_id: int, creator: str = "ARCH") -> dict:
         cf = self.cf
@@ -449,9 +468,17 @@ def parse_location(value: str) -> str | None:
 def create_database(state: Path, *, sid: str, name: str, dbid: int, oradata: Path, fra: Path,
                     block_size: int = 8192, files: dict[str, list[int]] | None = None,
                     edition: str = "EE", cdb: bool = False, fra_dest: bool = True,
-                    smon_interval: float = SMON_INTERVAL) -> Database:
-    """Create and open a database.  ``files``: tablespace -> list of sizes in blocks."""
+                    smon_interval: float = SMON_INTERVAL, instances: int = 1) -> Database:
+    """Create and open a database.  ``files``: tablespace -> list of sizes in blocks.
+
+    ``instances`` > 1 makes a RAC database: instances ``<name>1`` … ``<name>N``
+    (``sid`` is then ignored), each with its own redo thread and undo
+    tablespace, all open; the alias ``<name>`` names the first.
+    """
     files = files or {"SYSTEM": [64], "SYSAUX": [64], "UNDOTBS1": [32], "USERS": [32]}
+    if instances > 1:
+        files = {**files, **{f"UNDOTBS{n}": [32] for n in range(2, instances + 1)}}
+        sid = f"{name}1"
     for required in ("SYSTEM", "SYSAUX", "UNDOTBS1", "USERS"):
         if not files.get(required):
             raise ValueError(f"tablespace {required} needs at least one datafile")
@@ -470,6 +497,8 @@ def create_database(state: Path, *, sid: str, name: str, dbid: int, oradata: Pat
     }
     if fra_dest:
         params["log_archive_dest_1"] = "LOCATION=USE_DB_RECOVERY_FILE_DEST"
+    if instances > 1:
+        params.update(cluster_database="TRUE", instance_number="1", thread="1")
     inst.write_spfile(params)
     inst.start(None)
     now = clock.now(state)
@@ -504,7 +533,24 @@ def create_database(state: Path, *, sid: str, name: str, dbid: int, oradata: Pat
                "job_classes": [], "job_log": [], "procedures": []}
     db.save_sidecar(sidecar)
     inst.set_status("open", "READ WRITE")
+    if instances > 1:
+        add_cluster_instances(db, params, instances)
     return db
+
+
+def add_cluster_instances(db: Database, params: dict[str, Any], instances: int) -> None:
+    """Instances 2..N of a RAC database: a redo thread each (enabled, open), started and open."""
+    from .controlfile import new_thread
+    state, name = db.state, params["db_name"]
+    with db.changing() as cf:
+        for n in range(2, instances + 1):
+            cf.doc["threads"].append(new_thread(n, cf.doc["current_scn"], db.now()))
+    for n in range(2, instances + 1):
+        other = Instance(state, f"{name}{n}")
+        other.write_spfile({**params, "instance_number": str(n), "thread": str(n), "undo_tablespace": f"UNDOTBS{n}"})
+        other.start(None)
+        other.set_status("open", "READ WRITE")
+    add_alias(state, name, f"{name}1")
 
 
 def split_files(value: str) -> list[str]:

@@ -208,7 +208,27 @@ class Instance:
         self.doc.update(status="idle", open_mode=None)
         self.save()
 
+    def cluster_peers(self) -> list[Instance]:
+        """The other instances of this RAC database (same db_unique_name, cluster_database TRUE)."""
+        if str(self.param("cluster_database") or "").upper() != "TRUE":
+            return []
+        peers = []
+        for path in sorted((self.state / "spfiles").glob("*.json")):
+            other = Instance(self.state, path.stem)
+            sp = other.read_spfile() or {}
+            if other.sid != self.sid and str(sp.get("cluster_database", "")).upper() == "TRUE" and \
+                    sp.get("db_unique_name") == self.param("db_unique_name"):
+                peers.append(other)
+        return peers
+
     def set_parameter(self, name: str, value: Any, scope: str = "both") -> None:
+        """ALTER SYSTEM SET; in a cluster it applies to every instance (SID='*', the default)."""
+        self._set_parameter(name, value, scope)
+        if name.lower() not in INSTANCE_SPECIFIC:
+            for peer in self.cluster_peers():
+                peer._set_parameter(name, value, scope if peer.status != "idle" else "spfile")
+
+    def _set_parameter(self, name: str, value: Any, scope: str) -> None:
         name = name.lower()
         if scope in ("both", "memory"):
             self.doc["params"][name] = value
@@ -221,6 +241,10 @@ class Instance:
             else:
                 sp[name] = value
                 self.write_spfile(sp)
+
+
+# Parameters a cluster's instances each set for themselves.
+INSTANCE_SPECIFIC = {"instance_number", "thread", "undo_tablespace", "instance_name", "local_listener"}
 
 
 def aliases(state: Path) -> dict[str, str]:

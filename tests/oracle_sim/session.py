@@ -57,6 +57,8 @@ def mount(inst: Instance) -> Database:
     if doc["db_name"].upper() != str(inst.param("db_name")).upper():
         raise OraError("ORA-01103", f"database name '{doc['db_name'].upper()}' in control file is not "
                        f"'{str(inst.param('db_name')).upper()}'")
+    if db.cf.thread(db.thread_no) is None:
+        raise OraError("ORA-01618", f"redo thread {db.thread_no} is not enabled - cannot mount")
     inst.set_status("mounted")
     return db
 

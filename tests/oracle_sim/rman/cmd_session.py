@@ -220,7 +220,10 @@ def run_sql(ctx: Context, stmt: st.Sql) -> None:
         elif norm in ("alter system archive log current", "alter system switch logfile"):
             db = ctx.database("open")
             with db.changing():
-                db.switch_logfile()
+                if norm.endswith("switch logfile"):
+                    db.switch_logfile()
+                else:
+                    db.archive_log_current()
         elif norm == "alter system checkpoint":
             db = ctx.database("open")
             with db.changing() as cf:

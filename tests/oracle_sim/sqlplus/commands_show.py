@@ -22,13 +22,12 @@ def cmd_archive(c: Client, rest: str) -> None:
         src = c.s.source()
         views.require(src.inst, "mounted")
         dests = [d for d in src.db.archive_destinations()]
-        doc = src.doc
+        seq = src.db.cf.thread(src.db.thread_no)["sequence"]
     except OraError as exc:
         c.ora_error(exc)
         return
     first = dests[0] if dests else None
     dest = "USE_DB_RECOVERY_FILE_DEST" if first and first[2] else (first[1] if first else "")
-    seq = doc["sequence"]
     c.out.lines([f"{'Database log mode':<31}Archive Mode", f"{'Automatic archival':<31}Enabled",
                  f"{'Archive destination':<31}{dest}", f"{'Oldest online log sequence':<31}{max(1, seq - 2)}",
                  f"{'Next log sequence to archive':<31}{seq}", f"{'Current log sequence':<31}{seq}"])

@@ -273,7 +273,10 @@ def alter_system(s: DbSession, sql: str, n: str) -> str:
             raise OraError("ORA-01109", "database not open")
         db = Database(inst)
         with db.changing():
-            db.switch_logfile()
+            if rest == "SWITCH LOGFILE":
+                db.switch_logfile()
+            else:
+                db.archive_log_current()
         return "System altered."
     if rest in ("CHECKPOINT", "CHECKPOINT GLOBAL", "CHECKPOINT LOCAL"):
         _mounted(s)

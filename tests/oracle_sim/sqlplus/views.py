@@ -329,23 +329,37 @@ def _archived_log(src: Source) -> list[Row]:
       "ARCHIVED VARCHAR2(3), STATUS VARCHAR2(16), FIRST_CHANGE# NUMBER, FIRST_TIME DATE, "
       "NEXT_CHANGE# NUMBER, NEXT_TIME DATE, CON_ID NUMBER")
 def _log(src: Source) -> list[Row]:
-    """Three online log groups; the current sequence is in group ((seq-1) mod 3)+1."""
+    """Three online log groups per redo thread; the current sequence is in group ((seq-1) mod 3)+1."""
     doc = src.doc
-    seq, thread = doc["sequence"], doc.get("thread", 1)
-    by_seq = {a["sequence"]: a for a in doc.get("archived_logs", [])}
+    by_key = {(a["thread"], a["sequence"]): a for a in doc.get("archived_logs", [])}
     rows = []
-    for group in (1, 2, 3):
-        back = (seq - group) % 3
-        s = seq - back
-        if s == seq:
-            rows.append((group, thread, s, 52428800, 512, 1, "NO", "CURRENT", doc["log_first_change"],
-                         date(doc["log_first_time"]), None, None, 0))
-        elif s >= 1 and s in by_seq:
-            a = by_seq[s]
-            rows.append((group, thread, s, 52428800, 512, 1, "YES", "INACTIVE", a["first_change"],
-                         date(a["first_time"]), a["next_change"], date(a["next_time"]), 0))
-        else:
-            rows.append((group, thread, 0, 52428800, 512, 1, "YES", "UNUSED", 0, None, None, None, 0))
+    for th in src.db.cf.threads():
+        seq, thread = th["sequence"], th["thread"]
+        for group in (1, 2, 3):
+            s = seq - (seq - group) % 3
+            number = (thread - 1) * 3 + group
+            if s == seq:
+                rows.append((number, thread, s, 52428800, 512, 1, "NO", "CURRENT", th["log_first_change"],
+                             date(th["log_first_time"]), None, None, 0))
+            elif s >= 1 and (thread, s) in by_key:
+                a = by_key[(thread, s)]
+                rows.append((number, thread, s, 52428800, 512, 1, "YES", "INACTIVE", a["first_change"],
+                             date(a["first_time"]), a["next_change"], date(a["next_time"]), 0))
+            else:
+                rows.append((number, thread, 0, 52428800, 512, 1, "YES", "UNUSED", 0, None, None, None, 0))
+    return rows
+
+
+@view("V$THREAD", "mounted",
+      "THREAD# NUMBER, STATUS VARCHAR2(6), ENABLED VARCHAR2(8), GROUPS NUMBER, INSTANCE VARCHAR2(80), "
+      "OPEN_TIME DATE, CURRENT_GROUP# NUMBER, SEQUENCE# NUMBER, CHECKPOINT_CHANGE# NUMBER, CON_ID NUMBER")
+def _thread(src: Source) -> list[Row]:
+    rows = []
+    for th in src.db.cf.threads():
+        current = (th["thread"] - 1) * 3 + (th["sequence"] - 1) % 3 + 1
+        rows.append((th["thread"], th.get("status", "OPEN"), th.get("enabled", "PUBLIC"), 3,
+                     th.get("instance") or src.inst.sid, date(th["log_first_time"]), current, th["sequence"],
+                     th["log_first_change"], 0))
     return rows
 
 
