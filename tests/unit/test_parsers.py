@@ -90,3 +90,19 @@ def test_size2str(size, text):
 def test_common_user_prefix(output, prefix):
     from imagecopy.schedule import common_user_prefix
     assert common_user_prefix(output) == prefix
+
+
+def test_missing_archivelogs_of_two_threads_with_the_same_sequences():
+    """RAC: both threads archive sequence 41 and 42; only thread 2's 42 is missing from the backup area."""
+    out = ("FRALOG: 1 41\nFRALOG: 2 41\nFRALOG: 1 42\nFRALOG: 2 42\n"
+           "BACKUPLOG: 1 41 /b/archivelog/1_41_9.dbf\nBACKUPLOG: 2 41 /b/archivelog/2_41_9.dbf\n"
+           "BACKUPLOG: 1 42 /b/archivelog/1_42_9.dbf\nBACKUPLOG: 2 42 /b/archivelog/2_42_9.dbf\n")
+    on_disk = {"/b/archivelog/1_41_9.dbf", "/b/archivelog/2_41_9.dbf", "/b/archivelog/1_42_9.dbf"}
+    assert parse_missing(out, exists=on_disk.__contains__) == [(2, 42)]
+
+
+def test_archived_to_per_thread_from_the_markers():
+    from imagecopy.invariants import parse_pairs
+    from imagecopy.oracle import marker_values
+    out = "ARCHIVEDTO: 1 80412          \nARCHIVEDTO: 2 80415\n\n2 rows selected.\n"
+    assert parse_pairs(marker_values(out, "ARCHIVEDTO: ")) == {1: 80412, 2: 80415}
