@@ -17,18 +17,20 @@ the one-line renderings used by zsnapper.py and the backup log.
 from __future__ import annotations
 
 import logging
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from imagecopy.config import Configuration
-from imagecopy.errors import StorageError
+from imagecopy.errors import ConfigError, StorageError
 from imagecopy.layout import backup_area, validate_name
 from imagecopy.units import size2str
 
-from .retention import HAS_CLONE, as_utc, plan
+from .retention import HAS_CLONE, Decision, as_utc, gfs_plan, parse_gfs, plan
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,28 @@ class AgeCheck:
         return {"status": self.status, "exit_code": self.exit_code, "latest_snapshot": self.snapid,
                 "age_seconds": None if self.age is None else max(int(self.age.total_seconds()), 0),
                 "message": self.message}
+
+
+def retention_zone(config: Configuration) -> tzinfo:
+    """``[generic] retentiontimezone``, else the host's zone (the one snapshot names are written in)."""
+    name = config.get("retentiontimezone", "generic", default="").strip()
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{config.path}: [generic] key 'retentiontimezone': unknown time zone '{name}'") \
+                from None
+    if os.environ.get("TZ"):
+        try:
+            return ZoneInfo(os.environ["TZ"].lstrip(":"))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        with open("/etc/localtime", "rb") as fh:
+            return ZoneInfo.from_file(fh, key="localtime")
+    except (OSError, ValueError):
+        # Without tz data: the current offset (right except across a DST change).
+        return datetime.now().astimezone().tzinfo or timezone.utc
 
 
 def _now(now: datetime | None) -> datetime:
@@ -244,13 +268,12 @@ class SnapHandler(ABC):
         :raises ConfigError: when the expiration settings are missing or not numbers.
         :raises StorageError: when the snapshots cannot be listed.
         """
-        days = self.config.getint("snapexpirationdays", minimum=0)
-        months = self.config.getint("snapexpirationmonths", minimum=0)
+        decide = self.retention_rule()
         # Details are read once, before any drop, so every line describes the
         # snapshot as retention saw it.
         infos = {i.id: i for i in self.snapshots()}
         results: list[CleanResult] = []
-        for decision in plan(list(infos.values()), _now(now), days, months):
+        for decision in decide(list(infos.values()), _now(now)):
             info = infos[decision.snapid]
             dropped = False
             if decision.drop and dry_run:
@@ -270,6 +293,23 @@ class SnapHandler(ABC):
             results.append(CleanResult(decision.snapid, dropped, status,
                                        f"{self.snap2str(info)} {status}", decision.reason))
         return results
+
+    def retention_rule(self) -> Callable[[list[SnapshotInfo], datetime], list[Decision]]:
+        """The configured rule: ``snapretention`` (GFS) when set, else the expiration days and months.
+
+        :raises ConfigError: on a bad value or an unknown ``retentiontimezone``.
+        """
+        zone = retention_zone(self.config)
+        gfs = self.config.get("snapretention", default="").strip()
+        if gfs:
+            try:
+                counts = parse_gfs(gfs)
+            except ValueError as exc:
+                raise ConfigError(f"{self.config.path}: key 'snapretention': {exc}") from None
+            return lambda snaps, now: gfs_plan(snaps, now, counts, zone)
+        days = self.config.getint("snapexpirationdays", minimum=0)
+        months = self.config.getint("snapexpirationmonths", minimum=0)
+        return lambda snaps, now: plan(snaps, now, days, months, zone)
 
     def autoclone(self, clonename: str, max_age_hours: float, now: datetime | None = None) -> str:
         """Clone the newest snapshot at least ``max_age_hours`` old as ``clonename``.

@@ -11,19 +11,29 @@ walked oldest first:
 * an older one is dropped when it is also older than ``expiration_months``×31
   days;
 * otherwise (older than the days, within the months) it is kept only when it is
-  the newest snapshot of its calendar month (UTC), judged against the next
-  newer snapshot: these are the monthly backups;
+  the newest snapshot of its calendar month, judged against the next newer
+  snapshot: these are the monthly backups;
 * a snapshot with clones is never dropped (reason ``has a clone``).
 
 One rule is new: the newest snapshot is never dropped, whatever the clock
 says.  A host whose clock jumps ahead, or a database whose backups stopped
 weeks ago, must not lose its last restorable point to retention.
+
+``snapretention`` (``24h 14d 8w 12m 5y``, any subset) is the alternative:
+grandfather-father-son retention (:func:`gfs_plan`), keeping the newest
+snapshot of each of the last N hours, days, ISO weeks, months and years.
+
+Calendar boundaries (month, and for GFS hour, day, week, year) are taken in
+the zone the configuration names (``[generic] retentiontimezone``, default
+the host's local zone, the zone snapshot names are written in): a snapshot
+taken at 00:30 on February 1st on a UTC+2 host is February's, not January's.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Protocol, Sequence
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Callable, Protocol, Sequence
 
 HAS_CLONE = "has a clone"
 NEWEST = "newest snapshot, never dropped"
@@ -65,7 +75,7 @@ def _month(d: datetime) -> str:
 
 
 def plan(snapshots: Sequence[SnapshotLike], now: datetime, expiration_days: int,
-         expiration_months: int) -> list[Decision]:
+         expiration_months: int, zone: tzinfo = timezone.utc) -> list[Decision]:
     """Decide the fate of every snapshot, oldest first.
 
     :param snapshots: the database's snapshots, in any order.
@@ -73,6 +83,7 @@ def plan(snapshots: Sequence[SnapshotLike], now: datetime, expiration_days: int,
     :param expiration_days: ``snapexpirationdays``: every snapshot this young is kept.
     :param expiration_months: ``snapexpirationmonths``: monthly snapshots are kept
         this many times 31 days.
+    :param zone: the zone whose calendar months count.
     :returns: one ``Decision`` per snapshot, oldest first.
     :raises ValueError: on a negative expiration.
     """
@@ -86,6 +97,7 @@ def plan(snapshots: Sequence[SnapshotLike], now: datetime, expiration_days: int,
     decisions: list[Decision] = []
     for idx, snap in enumerate(ordered):
         created = as_utc(snap.creation)
+        month = _month(created.astimezone(zone))
         age = now - created
         newer = ordered[idx + 1] if idx + 1 < len(ordered) else None
         drop = False
@@ -98,11 +110,11 @@ def plan(snapshots: Sequence[SnapshotLike], now: datetime, expiration_days: int,
             if expiration_months:
                 reason += f", older than {_plural(expiration_months, 'month')} ({expiration_months * 31} days)"
             drop = True
-        elif _month(created) == _month(as_utc(newer.creation)):
-            reason = f"expired: {_days(age)} old, not the newest of {_month(created)}"
+        elif month == _month(as_utc(newer.creation).astimezone(zone)):
+            reason = f"expired: {_days(age)} old, not the newest of {month}"
             drop = True
         else:
-            reason = f"monthly keep: newest of {_month(created)}"
+            reason = f"monthly keep: newest of {month}"
         if drop and snap.numclones:
             # Only a snapshot that would otherwise go is reported as held by its clone,
             # as the old toolset did; a kept one keeps its own reason.
@@ -110,3 +122,117 @@ def plan(snapshots: Sequence[SnapshotLike], now: datetime, expiration_days: int,
         decisions.append(Decision(snap.id, drop, reason))
     return decisions
 
+
+
+# -- grandfather-father-son ------------------------------------------------------------------------
+
+GFS_UNITS = {"h": "hourly", "d": "daily", "w": "weekly", "m": "monthly", "y": "yearly"}
+_GFS_TERM = re.compile(r"(\d+)([hdwmy])")
+
+
+def parse_gfs(text: str) -> dict[str, int]:
+    """``"24h 14d 8w 12m 5y"`` (any subset, any order) → ``{"hourly": 24, "daily": 14, ...}``.
+
+    :raises ValueError: on anything else, a unit given twice, or nothing at all.
+    """
+    counts: dict[str, int] = {}
+    for term in text.replace(",", " ").split():
+        m = _GFS_TERM.fullmatch(term.strip().lower())
+        if not m:
+            raise ValueError(f"'{term}' is not a count and a unit (h, d, w, m, y), like 14d")
+        unit = GFS_UNITS[m.group(2)]
+        if unit in counts:
+            raise ValueError(f"'{term}': {unit} given twice")
+        counts[unit] = int(m.group(1))
+    if not counts:
+        raise ValueError("empty: give at least one count, like 14d")
+    return counts
+
+
+def _hour_key(t: datetime, zone: tzinfo) -> str:
+    local = t.astimezone(zone)
+    # The UTC offset tells apart the two 01:00 hours of a night when the clocks go back.
+    return f"{local:%Y-%m-%d %H}h{local:%z}"
+
+
+def _day_key(d: date) -> str:
+    return d.isoformat()
+
+
+def _week_key(d: date) -> str:
+    year, week, _ = d.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _periods(unit: str, count: int, now: datetime, zone: tzinfo) -> list[str]:
+    """The keys of the last ``count`` periods of ``unit``, the current one first."""
+    today = now.astimezone(zone).date()
+    if unit == "hourly":
+        # The start of the current local hour, as an instant; stepping back in real hours
+        # visits every local hour once, also the repeated and the skipped ones of DST changes.
+        top = now.astimezone(zone).replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+        keys: list[str] = []
+        step = 0
+        while len(keys) < count:
+            key = _hour_key(top - timedelta(hours=step), zone)
+            if key not in keys:
+                keys.append(key)
+            step += 1
+        return keys
+    if unit == "daily":
+        return [_day_key(today - timedelta(days=k)) for k in range(count)]
+    if unit == "weekly":
+        return [_week_key(today - timedelta(weeks=k)) for k in range(count)]
+    if unit == "monthly":
+        return [f"{(today.year * 12 + today.month - 1 - k) // 12:04d}-{(today.month - 1 - k) % 12 + 1:02d}"
+                for k in range(count)]
+    return [f"{today.year - k:04d}" for k in range(count)]
+
+
+def _key_of(unit: str, zone: tzinfo) -> Callable[[datetime], str]:
+    def key(t: datetime) -> str:
+        local = t.astimezone(zone)
+        return {"hourly": lambda: _hour_key(t, zone), "daily": lambda: _day_key(local.date()),
+                "weekly": lambda: _week_key(local.date()), "monthly": lambda: _month(local),
+                "yearly": lambda: f"{local.year:04d}"}[unit]()
+    return key
+
+
+def gfs_plan(snapshots: Sequence[SnapshotLike], now: datetime, counts: dict[str, int],
+             zone: tzinfo = timezone.utc) -> list[Decision]:
+    """Grandfather-father-son: keep the newest snapshot of each of the last N periods of each unit.
+
+    A snapshot kept by several rules names the first of hourly, daily,
+    weekly, monthly, yearly (``"monthly 2026-05"``).  Never dropped either:
+    the newest snapshot, one with clones, one created after ``now`` (a clock
+    that moved back must not cost backups).
+    """
+    now = as_utc(now)
+    ordered = sorted(snapshots, key=lambda s: (as_utc(s.creation), s.id))
+    kept: dict[str, str] = {}
+    for unit in GFS_UNITS.values():
+        if not counts.get(unit):
+            continue
+        wanted = set(_periods(unit, counts[unit], now, zone))
+        key = _key_of(unit, zone)
+        newest_in: dict[str, SnapshotLike] = {}
+        for snap in ordered:
+            k = key(as_utc(snap.creation))
+            if k in wanted:
+                newest_in[k] = snap       # ordered oldest first: the last one seen is the newest
+        for k, snap in newest_in.items():
+            kept.setdefault(snap.id, f"{unit} {k}")
+    decisions = []
+    for idx, snap in enumerate(ordered):
+        age = now - as_utc(snap.creation)
+        if snap.id in kept:
+            decisions.append(Decision(snap.id, False, kept[snap.id]))
+        elif age < timedelta(0):
+            decisions.append(Decision(snap.id, False, "created after now: is the clock right?"))
+        elif idx == len(ordered) - 1:
+            decisions.append(Decision(snap.id, False, f"{NEWEST} ({_days(age)} old)"))
+        elif snap.numclones:
+            decisions.append(Decision(snap.id, False, HAS_CLONE))
+        else:
+            decisions.append(Decision(snap.id, True, f"expired: {_days(age)} old, newest of no period kept"))
+    return decisions
