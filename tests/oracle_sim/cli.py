@@ -1,6 +1,9 @@
 """simctl: create and drive simulated databases (what a DBA's workload would do).
 
     python -m oracle_sim.cli --home H create --name orcl --dbid 1 --oradata D --fra F [--instances 2]
+    python -m oracle_sim.cli --home H create-standby --primary orcl --name orclsb --oradata D --fra F
+                                     [--delay SECONDS] [--read-only]
+    python -m oracle_sim.cli --home H standby-delay --sid orclsb --seconds S
     python -m oracle_sim.cli --home H workload --sid orcl -n 20 [--advance 1] [--sleep 0]
     python -m oracle_sim.cli --home H switch-logfile --sid orcl
     python -m oracle_sim.cli --home H add-datafile --sid orcl --tablespace USERS --blocks 32
@@ -23,7 +26,7 @@ import random
 import sys
 from pathlib import Path
 
-from . import clock, database, session, tools
+from . import clock, database, session, standby, tools
 from . import home as sim_home
 from .instance import Instance, OraError, add_alias
 
@@ -65,6 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--smon-interval", type=float, default=database.SMON_INTERVAL)
     c.add_argument("--instances", type=int, default=1,
                    help="RAC: N instances <name>1..<name>N, one redo thread each; alias <name> -> <name>1")
+    sb = sub.add_parser("create-standby", help="create a physical standby of an open primary (mounted)")
+    sb.add_argument("--primary", required=True, help="TNS alias of the primary")
+    sb.add_argument("--name", required=True, help="SID and DB_UNIQUE_NAME of the standby")
+    sb.add_argument("--oradata", type=Path, required=True)
+    sb.add_argument("--fra", type=Path, required=True)
+    sb.add_argument("--delay", type=float, default=0.0, help="seconds each archived log takes to arrive")
+    sb.add_argument("--read-only", action="store_true", help="open read only with apply (Active Data Guard)")
+    sd = sub.add_parser("standby-delay", help="set the redo transport delay to a standby")
+    sd.add_argument("--sid", required=True)
+    sd.add_argument("--seconds", type=float, required=True)
     w = sub.add_parser("workload", help="run transactions")
     w.add_argument("--sid", required=True)
     w.add_argument("-n", "--transactions", type=int, default=10)
@@ -118,6 +131,14 @@ def run(args: argparse.Namespace) -> int:
             smon_interval=args.smon_interval, instances=args.instances)
         print(f"Database {args.name.upper()} created (DBID={args.dbid}), "
               f"{len(db.cf.datafiles())} datafiles, open read write")
+    elif args.cmd == "create-standby":
+        db = standby.create_standby(state, primary=args.primary, name=args.name, oradata=args.oradata,
+                                    fra=args.fra, transport_delay=args.delay, read_only=args.read_only)
+        print(f"Physical standby {args.name} of {args.primary} created, {len(db.cf.datafiles())} datafiles, "
+              f"{'open read only' if args.read_only else 'mounted'}")
+    elif args.cmd == "standby-delay":
+        standby.set_delay(state, args.sid, args.seconds)
+        print(f"Redo transport to {args.sid} takes {args.seconds:g}s")
     elif args.cmd == "workload":
         db = _open_db(home, args.sid)
         rng = random.Random(args.seed)

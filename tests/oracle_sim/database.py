@@ -286,14 +286,19 @@ class Database:
         return done
 
     # -- archiving ---------------------------------------------------------
-    def archive_destinations(self) -> list[tuple[int, str, bool]]:
-        """Enabled destinations as (dest_id, directory, is_recovery_area)."""
+    def archive_destinations(self, logfile: str = "ONLINE_LOGFILE") -> list[tuple[int, str, bool]]:
+        """Enabled local destinations valid for ``logfile`` in this database's role, as
+        (dest_id, directory, is_recovery_area): a primary archives its online logs, a
+        standby the logs it receives (STANDBY_LOGFILE)."""
         inst = self.instance
+        role = "STANDBY_ROLE" if self.cf.doc.get("database_role", "PRIMARY") != "PRIMARY" else "PRIMARY_ROLE"
         out = []
         for n in range(1, 32):
             value = inst.param(f"log_archive_dest_{n}")
             state = (inst.param(f"log_archive_dest_state_{n}") or "enable").lower()
             if not value or state not in ("enable", "alternate") or state == "alternate":
+                continue
+            if not valid_for(value, logfile, role):
                 continue
             loc = parse_location(value)
             if loc is None:
@@ -325,6 +330,9 @@ class Database:
         """
         cf = self.cf
         doc = cf.doc
+        if doc.get("database_role", "PRIMARY") != "PRIMARY":
+            # a standby has no online redo of its own to archive (mounted ones fail earlier: ORA-01109)
+            raise OraError("ORA-16000", "database or pluggable database open for read-only access")
         number = thread or self.thread_no
         th = cf.thread(number)
         if th is None:
@@ -354,6 +362,8 @@ class Database:
         th["log_first_time"] = when
         self.online_log_path(number).write_text("")
         self.checkpoint(next_change, when)
+        from .standby import ship  # redo transport to the standbys (SERVICE= destinations)
+        ship(self, header, records)
         return header
 
     def archive_log_current(self) -> list[dict]:
@@ -364,7 +374,8 @@ class Database:
         """
         return [self.switch_logfile(th["thread"]) for th in self.cf.threads()]
 
-    def add_archived_log(self, path: Path, header: dict, dest_id: int, creator: str = "ARCH") -> dict:
+    def add_archived_log(self, path: Path, header: dict, dest_id: int, creator: str = "ARCH",
+                         registrar: str | None = None) -> dict:
         cf = self.cf
         row = {
             "recid": cf.next_recid("archived_log"), "stamp": oracle_stamp(self.now()),
@@ -373,6 +384,7 @@ class Database:
             "next_change": header["next_change"], "first_time": header["first_time"],
             "next_time": header["next_time"], "resetlogs_id": header["resetlogs_id"],
             "status": "A", "deleted": "NO", "archived": "YES", "creator": creator,
+            "registrar": registrar or creator,
             "blocks": max(1, Path(path).stat().st_size // 512),
         }
         cf.doc["archived_logs"].append(row)
@@ -455,6 +467,19 @@ class Database:
         path.write_bytes(b"\0" * 11 * 1024)
         cf.doc["bct"] = {"status": "ENABLED", "filename": str(path)}
         return str(path)
+
+
+def valid_for(value: str, logfile: str, role: str) -> bool:
+    """Whether a destination's VALID_FOR=(logfiles,roles) (default ALL_LOGFILES,ALL_ROLES) covers
+    archiving ``logfile`` (ONLINE_LOGFILE or STANDBY_LOGFILE) in ``role`` (PRIMARY_ROLE or STANDBY_ROLE)."""
+    text = value.upper().replace(" ", "")
+    start = text.find("VALID_FOR=(")
+    if start < 0:
+        return True
+    kinds = text[start + len("VALID_FOR=("):].split(")", 1)[0].split(",")
+    files = kinds[0].rstrip("S") if kinds else "ALL_LOGFILE"
+    roles = kinds[1] if len(kinds) > 1 else "ALL_ROLES"
+    return files in ("ALL_LOGFILE", logfile) and roles in ("ALL_ROLES", role)
 
 
 def parse_location(value: str) -> str | None:

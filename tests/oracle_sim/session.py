@@ -18,6 +18,7 @@ from .database import Database
 from .datafile import Datafile, DatafileError, read_header
 from .home import state_dir
 from .instance import Instance, OraError, resolve_alias
+from .standby import deliver_due
 
 
 def state_for(home: Path) -> Path:
@@ -29,10 +30,12 @@ def connect(home: Path, alias: str | None, env: dict[str, str] | None = None) ->
     env = os.environ if env is None else env
     state = state_for(home)
     if alias:
-        return Instance(state, resolve_alias(state, alias))
-    sid = env.get("ORACLE_SID")
-    if not sid:
-        raise OraError("ORA-12162", "TNS:net service name is incorrectly specified")
+        sid = resolve_alias(state, alias)
+    else:
+        sid = env.get("ORACLE_SID")
+        if not sid:
+            raise OraError("ORA-12162", "TNS:net service name is incorrectly specified")
+    deliver_due(state, sid)     # redo shipped to a standby whose time has come arrives first
     return Instance(state, sid)
 
 

@@ -13,6 +13,7 @@ from .. import clock
 from ..database import Database
 from ..home import state_dir
 from ..instance import Instance, OraError
+from ..standby import deliver_due
 from . import values as V
 from . import views
 
@@ -90,8 +91,10 @@ class DbSession:
         return self.nls["NLS_TIMESTAMP_FORMAT"]
 
     def begin_statement(self) -> None:
-        """SYSDATE is fixed for the length of one statement."""
+        """SYSDATE is fixed for the length of one statement; redo shipped to a standby arrives between statements."""
         self._now = None
+        if self.sid is not None:
+            deliver_due(self.state, self.sid)
 
     def now(self) -> float:
         if self._now is None:

@@ -246,11 +246,15 @@ def _database(src: Source) -> list[Row]:
     doc, inst = src.doc, src.inst
     is_open = inst.status == "open"
     checkpoint = max((d.get("checkpoint_scn", 0) for d in doc["datafiles"]), default=0)
+    standby = doc.get("database_role", "PRIMARY") != "PRIMARY"
+    # an open standby applying redo (Active Data Guard) says so; a standby's SCN is the applied one
+    open_mode = (inst.open_mode + (" WITH APPLY" if standby else "")) if is_open else "MOUNTED"
     return [(doc["dbid"], doc["db_name"].upper(), date(doc["created"]), doc.get("resetlogs_scn", 1),
              date(doc["created"]), "ARCHIVELOG", checkpoint,
-             "BACKUP" if doc.get("restored_from_backup") else "CURRENT", date(doc["created"]),
-             inst.open_mode if is_open else "MOUNTED", "MAXIMUM PERFORMANCE", "PRIMARY", "NO",
-             "Linux x86 64-bit", doc["current_scn"] if is_open else 0, "YES" if doc.get("flashback") else "NO",
+             "BACKUP" if doc.get("restored_from_backup") else "STANDBY" if standby else "CURRENT",
+             date(doc["created"]), open_mode, "MAXIMUM PERFORMANCE", doc.get("database_role", "PRIMARY"), "NO",
+             "Linux x86 64-bit", doc["current_scn"] if is_open or standby else 0,
+             "YES" if doc.get("flashback") else "NO",
              str(inst.param("db_unique_name") or doc["db_unique_name"]).upper(), "YES" if doc.get("cdb") else "NO",
              0)]
 
@@ -306,9 +310,9 @@ def _datafile_copy(src: Source) -> list[Row]:
       "RECID NUMBER, STAMP NUMBER, NAME VARCHAR2(513), DEST_ID NUMBER, THREAD# NUMBER, SEQUENCE# NUMBER, "
       "RESETLOGS_CHANGE# NUMBER, RESETLOGS_ID NUMBER, FIRST_CHANGE# NUMBER, FIRST_TIME DATE, "
       "NEXT_CHANGE# NUMBER, NEXT_TIME DATE, BLOCKS NUMBER, BLOCK_SIZE NUMBER, CREATOR VARCHAR2(7), "
-      "STANDBY_DEST VARCHAR2(3), ARCHIVED VARCHAR2(3), APPLIED VARCHAR2(9), DELETED VARCHAR2(3), "
-      "STATUS VARCHAR2(1), COMPLETION_TIME DATE, BACKUP_COUNT NUMBER, IS_RECOVERY_DEST_FILE VARCHAR2(3), "
-      "CON_ID NUMBER")
+      "REGISTRAR VARCHAR2(7), STANDBY_DEST VARCHAR2(3), ARCHIVED VARCHAR2(3), APPLIED VARCHAR2(9), "
+      "DELETED VARCHAR2(3), STATUS VARCHAR2(1), COMPLETION_TIME DATE, BACKUP_COUNT NUMBER, "
+      "IS_RECOVERY_DEST_FILE VARCHAR2(3), CON_ID NUMBER")
 def _archived_log(src: Source) -> list[Row]:
     doc = src.doc
     fra = str(src.inst.param("db_recovery_file_dest") or "\0")
@@ -318,7 +322,8 @@ def _archived_log(src: Source) -> list[Row]:
         rows.append((a.get("recid"), a.get("stamp"), name, a.get("dest_id"), a.get("thread"), a.get("sequence"),
                      doc.get("resetlogs_scn", 1), a.get("resetlogs_id"), a.get("first_change"),
                      date(a.get("first_time")), a.get("next_change"), date(a.get("next_time")), a.get("blocks"),
-                     512, a.get("creator", "ARCH"), "NO", a.get("archived", "YES"), "NO", a.get("deleted", "NO"),
+                     512, a.get("creator", "ARCH"), a.get("registrar", a.get("creator", "ARCH")), "NO",
+                     a.get("archived", "YES"), a.get("applied", "NO"), a.get("deleted", "NO"),
                      a.get("status", "A"), date(a.get("next_time")), a.get("backup_count", 0),
                      "YES" if name and name.startswith(fra) else "NO", 0))
     return rows
