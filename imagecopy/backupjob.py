@@ -3,11 +3,16 @@
 Facts come from plain SELECTs whose output lines carry a marker
 (``MISSINGARCH: 1 94``); decisions are made here in Python; RMAN and SQL*Plus
 get plain statements from the templates.  One ``imagecopywithsnap`` starts
-four Oracle processes when no archivelog is missing (the old toolset: six):
+four Oracle processes when no archivelog is missing (the old toolset: six); a
+standby's as many when the primary's last log is there at the first look, one
+more SQL*Plus per poll of the wait otherwise:
 
 1. SQL*Plus: missing archivelogs, image copies of dropped datafiles
    (then RMAN copies the missing archivelogs, only if there are any);
-2. SQL*Plus on the primary: database time, SCN, BCT file; archive log current;
+2. SQL*Plus on the primary: database time, SCN; archive log current; then on the
+   database backed up: its BCT file and how far its archivelogs reach (a standby
+   is waited for until it has archived the primary's last log: one short SQL*Plus
+   query per poll, none when the log is already there);
 3. the storage snapshot of the backup area;
 4. RMAN: delete copies of dropped datafiles, refresh the copies, controlfile backup;
 5. SQL*Plus: archive log current on the primary, then the parameters for
@@ -20,19 +25,24 @@ import logging
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from . import commands, dbparams, invariants, layout
 from .config import Configuration
-from .errors import BackupInvariantError, ConfigError, OracleError
+from .errors import BackupError, BackupInvariantError, ConfigError, OracleError
 from .logs import redact
 from .oracle import OracleExec, marker_value, marker_values
 from .templates import Templates
 
 log = logging.getLogger(__name__)
 
+# Seconds the daily job of a standby waits for the primary's last archivelog (standbyarchivewait).
+STANDBY_ARCHIVE_WAIT = 120
+# Seconds between the polls of that wait: doubling from the first, never above the last.
+POLL_FIRST, POLL_MAX = 1.0, 10.0
 ACTIONS = ("config", "setschedule", "imagecopywithsnap", "missingarchlog", "generaterestore", "report",
            "validatebackup", "backupimagecopy")
 SIZE = re.compile(r"^\s*\d+\s*[KMG]?\s*$", re.I)
@@ -101,6 +111,11 @@ class BackupJob:
         header = self.t.render("sql_header.sql", tns=tns or self.ctx.db)
         return self.oracle.sqlplus(f"{header}{body.rstrip()}\nexit\n", quiet=quiet)
 
+    @property
+    def is_standby(self) -> bool:
+        """Backing up a physical standby: ``primarytns`` names another database."""
+        return str(self.ctx.values["primarytns"]) != self.ctx.db
+
     def on_primary(self, body: str) -> str:
         """SQL that must run on the primary (archive commands when backing up a standby)."""
         primary = str(self.ctx.values["primarytns"])
@@ -126,7 +141,7 @@ class BackupJob:
         log.info("Running RMAN configuration")
         self.rman(script)
         log.info("Running additional configuration from SQL*Plus")
-        facts = self.sqlplus(self.t.render("sql_config_facts.sql"))
+        facts = self.sqlplus(self.t.render("sql_config_facts.sql") + self.t.render("sql_database_role.sql"))
         statements = config_statements(facts, self.ctx.archdir)
         if statements:
             for s in statements:
@@ -203,21 +218,57 @@ class BackupJob:
     def record_target(self, cfgfile: Path) -> tuple[int | None, dict[int, int]]:
         """Read the snapshot's recovery target on the primary, switch logs, record it in autorestore.cfg.
 
+        The BCT file and how far the backup area's archivelogs reach are read on the
+        database backed up (a standby's own, after the wait for the primary's last log).
+
         :returns: the target SCN and, per redo thread, how far the backup area's
-            archivelogs reach after the switch (queried on the database backed up).
+            archivelogs reach after the switch.
         """
         log.info("Switch current log")
-        out = self.sqlplus(self.on_primary(self.t.render("sql_archive_current.sql"))
-                           + self.t.render("sql_archived_to.sql"))
+        standby = self.t.render("sql_standby_archived.sql") if self.is_standby else ""
+        out = self.sqlplus(self.on_primary(self.t.render("sql_archive_current.sql")) + self.t.render("sql_bct_file.sql")
+                           + standby + self.t.render("sql_archived_to.sql"))
         lastscn = marker_value(out, "CURRENT DATABASE SCN: ")
         lasttime = marker_value(out, "CURRENT DATABASE TIME: ")
         if self.oracle.dry_run:
             return None, {}
         if lastscn is None or lasttime is None:
             raise OracleError("SQL*Plus did not return the database time and SCN", details=out.splitlines()[-5:])
+        archived = self.wait_for_standby(out) if self.is_standby else out
+        # Recorded only once the snapshot's redo is in the backup area: a target its logs do not reach is no fact.
         if dbparams.set_target(cfgfile, lastscn, lasttime, marker_value(out, "BCT FILE: ")):
             log.debug("Recovery target of the next snapshot: SCN %s, %s", lastscn, lasttime)
-        return int(lastscn), invariants.parse_pairs(marker_values(out, "ARCHIVEDTO: "))
+        return int(lastscn), invariants.parse_pairs(marker_values(archived, "ARCHIVEDTO: "))
+
+    def wait_for_standby(self, out: str) -> str:
+        """Wait until the standby has archived, per thread, the primary's last switched log into the backup area.
+
+        The old toolset slept 10 s.  Here the standby is polled (one short SQL*Plus
+        query per poll, none when the first look, in the session that switched, finds
+        the logs there) for at most ``standbyarchivewait`` seconds.
+
+        :returns: the output of the last look (its ``ARCHIVEDTO:`` lines are the ones to check).
+        :raises BackupError: when the logs do not arrive in time (nothing snapshotted).
+        """
+        wanted = invariants.parse_pairs(marker_values(out, "PRIMARYSEQ: "))
+        wait = standby_archive_wait(self.config)
+        deadline = time.monotonic() + wait
+        interval = POLL_FIRST
+        while True:
+            behind = lagging(wanted, invariants.parse_pairs(marker_values(out, "STANDBYSEQ: ")))
+            if not behind:
+                log.debug("The primary's last archivelogs are in the backup area: %s",
+                          ", ".join(f"thread {t} sequence {s}" for t, s in sorted(wanted.items())) or "none")
+                return out
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BackupError(f"{self.ctx.db} did not archive the primary's last log into {self.ctx.archdir} "
+                                  f"within {wait} s (standbyarchivewait): {behind}")
+            log.info("Waiting for the standby to archive %s (up to %.0f s more)", behind, remaining)
+            time.sleep(min(interval, remaining))
+            interval = min(interval * 2, POLL_MAX)
+            out = self.sqlplus(self.t.render("sql_standby_archived.sql") + self.t.render("sql_archived_to.sql"),
+                               quiet=True)
 
     def take_snapshot(self) -> str | None:
         """Snapshot the backup area when ``dosnapshot``; the new snapshot's id."""
@@ -296,6 +347,19 @@ def check_invariants(problems: list[str]) -> None:
                                details=problems[1:])
 
 
+def standby_archive_wait(config: Configuration) -> int:
+    """``standbyarchivewait`` seconds: the database's own key, else ``[generic]`` (override rule), else 120."""
+    if config.has("standbyarchivewait"):
+        return config.getint("standbyarchivewait", minimum=0)
+    return config.getint("standbyarchivewait", "generic", default=STANDBY_ARCHIVE_WAIT, minimum=0)
+
+
+def lagging(wanted: dict[int, int], archived: dict[int, int]) -> str:
+    """What the standby still lacks, per thread (``""`` when nothing): the primary's sequence and its newest."""
+    return "; ".join(f"thread {thread} sequence {seq} (newest there: {archived.get(thread, 'none')})"
+                     for thread, seq in sorted(wanted.items()) if seq > 0 and archived.get(thread, 0) < seq)
+
+
 def parse_missing(output: str, exists=os.path.exists) -> list[tuple[int, int]]:
     """(thread, sequence) archived in the recovery area but not present in the backup area.
 
@@ -330,7 +394,11 @@ def config_statements(facts: str, archdir: Path) -> list[str]:
     Block change tracking is enabled on Enterprise Edition when disabled.
     One ``log_archive_dest_N`` must be the recovery area (MANDATORY) and one
     the backup area's ``archivelog/`` directory; missing ones take the
-    lowest free N.  Nothing is changed when both exist (idempotent).
+    lowest free N.  Nothing is changed when both exist (idempotent).  On a
+    physical standby the backup area's destination must take the logs the
+    standby receives: ``VALID_FOR=(ONLINE_LOGFILE,PRIMARY_ROLE)`` would leave it
+    empty, so it is (re)set to ``(ALL_LOGFILES,ALL_ROLES)``, which also keeps it
+    archiving after a role change.
     """
     statements = []
     bct = marker_value(facts, "BCT: ")
@@ -349,12 +417,25 @@ def config_statements(facts: str, archdir: Path) -> list[str]:
         n = free.pop(0)
         statements += [f"alter system set log_archive_dest_{n}='LOCATION=USE_DB_RECOVERY_FILE_DEST MANDATORY' "
                        "scope=both;", f"alter system set log_archive_dest_state_{n}=enable scope=both;"]
-    if not any(target in v or v.rstrip("'").endswith(str(archdir)) for v in dests.values()):
+    standby = (marker_value(facts, "ROLE: ") or "PRIMARY") != "PRIMARY"
+    valid_for = "VALID_FOR=(ALL_LOGFILES,ALL_ROLES)" if standby else "VALID_FOR=(ONLINE_LOGFILE,PRIMARY_ROLE)"
+    ours = [n for n, v in sorted(dests.items()) if target in v or v.rstrip("'").endswith(str(archdir))]
+    if not ours:
         n = free.pop(0)
-        statements += [f"alter system set log_archive_dest_{n}='LOCATION={target} "
-                       "VALID_FOR=(ONLINE_LOGFILE,PRIMARY_ROLE)' scope=both;",
+        statements += [f"alter system set log_archive_dest_{n}='LOCATION={target} {valid_for}' scope=both;",
                        f"alter system set log_archive_dest_state_{n}=enable scope=both;"]
+    elif standby and not any(takes_standby_logs(dests[n]) for n in ours):
+        statements.append(f"alter system set log_archive_dest_{ours[0]}='LOCATION={target} {valid_for}' scope=both;")
     return statements
+
+
+def takes_standby_logs(setting: str) -> bool:
+    """Whether a destination's VALID_FOR (default ALL_LOGFILES,ALL_ROLES) lets a standby archive received logs there."""
+    m = re.search(r"VALID_FOR\s*=\s*\(\s*(\w+)\s*,\s*(\w+)\s*\)", setting, re.I)
+    if m is None:
+        return True
+    logfiles, roles = m.group(1).upper().rstrip("S"), m.group(2).upper()
+    return logfiles in ("ALL_LOGFILE", "STANDBY_LOGFILE") and roles in ("ALL_ROLES", "STANDBY_ROLE")
 
 
 def new_user_password() -> str:
