@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The full test suite: installs what the tests need (system packages when root,
-# the project's virtualenv), then runs pytest. Exits with pytest's status.
+# the project's virtualenv), sets up the real storage the driver tests use (as
+# root: zfs-fuse and a pool on a file, a loop-mounted btrfs image, a private
+# sshd; see scripts/test-facilities.sh), runs pytest and tears that storage
+# down again, also after a failure or an interrupt. Exits with pytest's status.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/system-deps.sh
@@ -8,4 +11,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/venv.sh
 . "$here/scripts/venv.sh"
 cd "$here"
-exec "$PY" -m pytest -rA "$@"
+if [ "$(id -u)" = 0 ] && [ -z "${OIB_FACILITIES:-}" ]; then
+    facilities=$(mktemp -d /tmp/oib-facilities.XXXXXX)
+    trap '"$here/scripts/test-facilities.sh" down "$facilities"' EXIT
+    trap 'exit 130' INT TERM
+    # A facility that fails is recorded with its reason; the tests that need it report it.
+    "$here/scripts/test-facilities.sh" up "$facilities" || echo "Storage facilities: setup failed" >&2
+    export OIB_FACILITIES="$facilities/facilities.env"
+fi
+status=0
+"$PY" -m pytest -rA "$@" || status=$?
+exit "$status"

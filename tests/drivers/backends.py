@@ -1,0 +1,146 @@
+"""One storage under test per driver and transport, each behind the same small interface.
+
+A ``Backend`` is a configuration file naming one driver, the backup area of
+database ``orcl`` (created by the driver's own ``createvolume``), and its
+clean-up.  The zfs and btrfs ones get a fresh dataset or directory of the
+session's real pool or image per test, so tests never see each other's
+snapshots.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from imagecopy.config import Configuration
+from storage import create_snapper
+from storage.base import SnapHandler
+
+from .facilities import need
+
+KINDS = ("localfs", "zfs-local", "zfs-ssh")
+_counter = itertools.count()
+
+
+@dataclass
+class Backend:
+    kind: str
+    root: Path
+    config_path: Path
+    backupdest: Path
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def area(self) -> Path:
+        return self.backupdest / "orcl"
+
+    @property
+    def remote(self) -> bool:
+        return self.kind.endswith("-ssh")
+
+    def config(self, db: str = "orcl") -> Configuration:
+        return Configuration(self.config_path, section=db, env={})
+
+    def driver(self, db: str = "orcl") -> SnapHandler:
+        return create_snapper(self.config(db), db)
+
+    def rewrite_config(self, section: str, **keys: str) -> None:
+        """Change keys of one section (the file is small and ours)."""
+        text = self.config_path.read_text(encoding="utf-8")
+        sections = _parse(text)
+        sections.setdefault(section, {}).update(keys)
+        self.config_path.write_text(_render(sections), encoding="utf-8")
+
+    def close(self) -> None:
+        for fn in reversed(self.cleanups):
+            fn()
+
+
+def _parse(text: str) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("["):
+            current = out.setdefault(line.strip("[]"), {})
+        elif ": " in line:
+            k, v = line.split(": ", 1)
+            current[k] = v
+    return out
+
+
+def _render(sections: dict[str, dict[str, str]]) -> str:
+    return "".join(f"[{name}]\n" + "".join(f"{k}: {v}\n" for k, v in keys.items()) + "\n"
+                   for name, keys in sections.items())
+
+
+def ssh_keys(facts: dict[str, str]) -> dict[str, str]:
+    return {"host": facts.get("OIB_SSH_HOST", "127.0.0.1"), "port": facts["OIB_SSH_PORT"],
+            "user": facts.get("OIB_SSH_USER", "root"), "keyfile": facts["OIB_SSH_KEY"],
+            "knownhosts": facts["OIB_SSH_KNOWNHOSTS"]}
+
+
+def _run(*argv: str) -> str:
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+
+
+def make_backend(kind: str, root: Path) -> Backend:
+    """A fresh storage of ``kind`` for database ``orcl`` (and ``other``), its volume created."""
+    generic = {"backupdest": f"{root}/backup", "warningsnapage": "24", "criticalsnapage": "48",
+               "maxlockwait": "1", "logretention": "7"}
+    sections: dict[str, dict[str, str]] = {"generic": generic}
+    cleanups: list[Callable[[], None]] = []
+    tag = f"t{os.getpid()}x{next(_counter)}"
+    if kind == "localfs":
+        generic.update(snappermodule="localfs", snapperclass="LocalFS")
+        sections["localfs"] = {"snapshotdir": f"{root}/snapshots", "clonedir": f"{root}/clones"}
+        for d in ("snapshots", "clones"):
+            (root / d).mkdir()
+    elif kind.startswith("zfs"):
+        facts = need("ZFS", "SSH") if kind == "zfs-ssh" else need("ZFS")
+        parent = f"{facts['OIB_ZFS_PARENT']}/{tag}"
+        _run("zfs", "create", parent)
+        cleanups.append(lambda: subprocess.run(["zfs", "destroy", "-R", "-f", parent], capture_output=True))
+        mountpoint = _run("zfs", "get", "-H", "-o", "value", "mountpoint", parent).strip()
+        generic.update(snappermodule="zfs", backupdest=mountpoint)
+        sections["zfs"] = {"parent": parent, **(ssh_keys(facts) if kind == "zfs-ssh" else {})}
+        if kind == "zfs-ssh":
+            sections["zfs"]["sharedpaths"] = "true"
+    elif kind.startswith("btrfs"):
+        facts = need("BTRFS", "SSH") if kind == "btrfs-ssh" else need("BTRFS")
+        top = Path(facts["OIB_BTRFS_MOUNT"]) / tag
+        top.mkdir()
+        cleanups.append(lambda: _btrfs_wipe(top))
+        for d in ("backup", "snapshots", "clones"):
+            (top / d).mkdir()
+        generic.update(snappermodule="btrfs", backupdest=str(top / "backup"))
+        sections["btrfs"] = {"base": str(top / "backup"), "snapshotdir": str(top / "snapshots"),
+                             "clonedir": str(top / "clones"), **(ssh_keys(facts) if kind == "btrfs-ssh" else {})}
+        if kind == "btrfs-ssh":
+            sections["btrfs"]["sharedpaths"] = "true"
+    else:
+        raise ValueError(kind)
+    for db in ("orcl", "other"):
+        sections[db] = {"snapexpirationdays": "7", "snapexpirationmonths": "0"}
+    cfg = root / "backup.cfg"
+    cfg.write_text(_render(sections), encoding="utf-8")
+    backend = Backend(kind, root, cfg, Path(generic["backupdest"]), cleanups)
+    try:
+        for db in ("orcl", "other"):
+            backend.driver(db).createvolume()
+    except BaseException:
+        backend.close()
+        raise
+    return backend
+
+
+def _btrfs_wipe(top: Path) -> None:
+    """Delete every subvolume under ``top`` (deepest first), then the directory."""
+    out = subprocess.run(["btrfs", "subvolume", "list", "-o", str(top.parent)], capture_output=True, text=True)
+    mount = top.parent
+    paths = [mount / line.split(" path ", 1)[1] for line in out.stdout.splitlines() if " path " in line]
+    for p in sorted((p for p in paths if top in p.parents), key=lambda p: len(p.parts), reverse=True):
+        subprocess.run(["btrfs", "subvolume", "delete", str(p)], capture_output=True)
+    subprocess.run(["rm", "-rf", str(top)], check=False)

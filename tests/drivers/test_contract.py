@@ -1,0 +1,267 @@
+"""The storage driver contract, the same tests over every driver and transport.
+
+localfs on a temp directory; zfs on the session's real zfs-fuse pool, run here
+and over SSH through the private sshd; btrfs on the session's loop-mounted
+image, here and over SSH (scripts/test-facilities.sh sets them up).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from imagecopy.errors import StorageError, UsageError
+from storage import remote
+from storage.base import SnapHandler
+
+from .backends import KINDS, Backend, make_backend
+
+COMMAND_DRIVERS = [k for k in KINDS if k != "localfs"]
+SSH_KINDS = [k for k in KINDS if k.endswith("-ssh")]
+
+
+def _backend(kind: str, tmp_path: Path):
+    remote.close_all()
+    backend = make_backend(kind, tmp_path)
+    write(backend.area / "data_D-ORCL_I-1_TS-SYSTEM_FNO-1_01", os.urandom(300_000))
+    write(backend.area / "archivelog" / "1_10_123.arc", os.urandom(5000))
+    write(backend.area / "autorestore.cfg", b"[dbparams]\ndb_name: ORCL\n")
+    return backend
+
+
+@pytest.fixture(params=KINDS)
+def storage(request, tmp_path: Path):
+    backend = _backend(request.param, tmp_path)
+    yield backend
+    remote.close_all()
+    backend.close()
+
+
+@pytest.fixture(params=COMMAND_DRIVERS)
+def command_storage(request, tmp_path: Path):
+    backend = _backend(request.param, tmp_path)
+    yield backend
+    remote.close_all()
+    backend.close()
+
+
+@pytest.fixture(params=SSH_KINDS)
+def ssh_storage(request, tmp_path: Path):
+    backend = _backend(request.param, tmp_path)
+    yield backend
+    remote.close_all()
+    backend.close()
+
+
+def write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def clone_path(driver: SnapHandler, name: str) -> Path:
+    path = driver.local_path(name)
+    assert path is not None, "every backend under test has its clones reachable here"
+    return path
+
+
+def test_create_list_and_drop_a_snapshot(storage: Backend):
+    d = storage.driver()
+    assert d.snapshots() == []
+    snapid = d.snap()
+    assert snapid.startswith("orcl-")
+    [info] = d.snapshots()
+    assert info.id == snapid and info.numclones == 0
+    assert storage.driver("other").snapshots() == [], "another database's snapshots are its own"
+    d.dropsnap(snapid)
+    assert d.snapshots() == []
+    with pytest.raises(StorageError):
+        d.dropsnap(snapid)
+
+
+def test_clone_holds_the_snapshot_not_later_changes_and_is_dropped(storage: Backend):
+    d = storage.driver()
+    before = (storage.area / "autorestore.cfg").read_bytes()
+    snapid = d.snap()
+    write(storage.area / "autorestore.cfg", b"changed after the snapshot\n")
+    d.clone(snapid, "autorestore")
+    [c] = d.clones()
+    assert (c.clonename, c.origin) == ("autorestore", snapid)
+    assert Path(c.mountpoint) == clone_path(d, "autorestore")
+    assert (clone_path(d, "autorestore") / "autorestore.cfg").read_bytes() == before
+    assert (clone_path(d, "autorestore") / "archivelog" / "1_10_123.arc").stat().st_size == 5000
+    assert d.filesystem("autorestore").origin == snapid
+    assert d.mountstring("autorestore").endswith(":" + c.mountpoint)
+    [info] = d.snapshots()
+    assert info.numclones == 1
+    assert storage.driver("other").clones() == []
+    d.dropclone("autorestore")
+    assert d.clones() == []
+    assert d.snapshots()[0].numclones == 0
+    with pytest.raises(StorageError, match="not found"):
+        d.dropclone("autorestore")
+
+
+def test_a_snapshot_with_a_clone_is_not_dropped(storage: Backend):
+    d = storage.driver()
+    snapid = d.snap()
+    d.clone(snapid, "keep")
+    with pytest.raises(StorageError, match="clone"):
+        d.dropsnap(snapid)
+    assert [s.id for s in d.snapshots()] == [snapid]
+    time.sleep(1.1)
+    newer = d.snap()
+    results = {r.snapid: r.status for r in d.clean(now=datetime.now(timezone.utc) + timedelta(days=30))}
+    assert results[snapid] == "has a clone"
+    assert snapid in [s.id for s in d.snapshots()]
+    d.dropclone("keep")
+    d.dropsnap(snapid)
+    assert newer in results
+
+
+def test_a_foreign_clone_is_refused(storage: Backend):
+    other = storage.driver("other")
+    write(storage.backupdest / "other" / "f", b"other's data")
+    other.clone(other.snap(), "foreign")
+    d = storage.driver()
+    with pytest.raises(StorageError, match="not a clone of orcl"):
+        d.dropclone("foreign")
+    assert [c.clonename for c in other.clones()] == ["foreign"]
+    # the database's own filesystem is no clone either
+    with pytest.raises((StorageError, UsageError)):
+        d.dropclone("orcl")
+    assert storage.area.is_dir()
+    other.dropclone("foreign")
+
+
+BAD_NAMES = ["a/b", "..", "x..y", "-rf", ".hidden"]
+BAD_FOR_SHELLS = ["a b", "a'b", 'a"b', "$(touch x)", "`id`", "a;b"]
+
+
+class Recorder:
+    """Wraps a driver's runner: the commands that reached the storage."""
+
+    def __init__(self, runner):
+        self.runner, self.seen = runner, []
+
+    def __getattr__(self, name):
+        return getattr(self.runner, name)
+
+    def run(self, argv, check=True):
+        self.seen.append(list(argv))
+        return self.runner.run(argv, check=check)
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_names_are_refused(storage: Backend, name: str):
+    d = storage.driver()
+    snapid = d.snap()
+    for call in (lambda: d.clone(snapid, name), lambda: d.dropclone(name), lambda: d.dropsnap(name),
+                 lambda: d.clone(name, "c1")):
+        with pytest.raises(UsageError):
+            call()
+    assert d.clones() == [] and [s.id for s in d.snapshots()] == [snapid]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES + BAD_FOR_SHELLS)
+def test_bad_names_never_reach_the_storage_command(command_storage: Backend, name: str):
+    d = command_storage.driver()
+    snapid = d.snap()
+    d.runner = Recorder(d.runner)
+    for call in (lambda: d.clone(snapid, name), lambda: d.dropclone(name), lambda: d.dropsnap(name),
+                 lambda: d.clone(name, "c1"), lambda: d.local_path(name)):
+        with pytest.raises(UsageError, match="invalid"):
+            call()
+    assert d.runner.seen == []
+    assert not Path("x").exists()
+
+
+def test_an_unknown_host_key_is_refused(ssh_storage: Backend, tmp_path: Path):
+    remote.close_all()
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    ssh_storage.rewrite_config(ssh_storage.kind.split("-")[0], knownhosts=str(empty))
+    with pytest.raises(StorageError, match=f"unknown host key.*{empty}"):
+        ssh_storage.driver().snapshots()
+
+
+def test_a_changed_host_key_is_refused(ssh_storage: Backend, tmp_path: Path):
+    remote.close_all()
+    section = ssh_storage.kind.split("-")[0]
+    port = ssh_storage.config().get("port", section)
+    key = tmp_path / "k"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    wrong = tmp_path / "known_hosts"
+    wrong.write_text(f"[127.0.0.1]:{port} " + " ".join(Path(f"{key}.pub").read_text().split()[:2]) + "\n")
+    ssh_storage.rewrite_config(section, knownhosts=str(wrong))
+    with pytest.raises(StorageError, match=f"host key changed.*{wrong}"):
+        ssh_storage.driver().snapshots()
+
+
+def test_a_failing_storage_command_is_one_line_naming_it(command_storage: Backend):
+    d = command_storage.driver()
+    missing = "orcl-20000101T000000"
+    with pytest.raises(StorageError) as err:
+        d.dropsnap(missing)
+    text = str(err.value)
+    assert "\n" not in text
+    assert missing in text and ("zfs destroy" in text or "btrfs subvolume" in text or "not found" in text)
+    # a parent that does not exist: the listing command fails, and says so
+    section = command_storage.kind.split("-")[0]
+    key = "parent" if section == "zfs" else "snapshotdir"
+    bogus = "nosuchpool/x" if section == "zfs" else str(command_storage.root / "nosuchdir")
+    command_storage.rewrite_config(section, **{key: bogus})
+    with pytest.raises(StorageError) as err:
+        command_storage.driver().snapshots()
+    text = str(err.value)
+    assert "\n" not in text and ("exit code" in text or "does not exist" in text or "not found" in text)
+    assert bogus.split("/")[0] in text
+
+
+def test_creation_times_are_utc_and_ordered(storage: Backend):
+    d = storage.driver()
+    start = datetime.now(timezone.utc).replace(microsecond=0)
+    first = d.snap()
+    time.sleep(1.1)
+    second = d.snap()
+    end = datetime.now(timezone.utc)
+    infos = d.snapshots()
+    assert [i.id for i in infos] == [first, second]
+    for i in infos:
+        assert i.creation.utcoffset() == timedelta(0)
+        assert start - timedelta(seconds=1) <= i.creation <= end + timedelta(seconds=1)
+    assert infos[0].creation < infos[1].creation
+    assert [i.id for i in d.snapshots(sortreverse=True)] == [second, first]
+    assert d.latest_snapshot()[0] == second
+
+
+def test_space_figures_are_exact_bytes_or_unknown(storage: Backend):
+    d = storage.driver()
+    first = d.snap()
+    # change 1 MiB of incompressible data, then snapshot again: the first one now holds it alone
+    write(storage.area / "changed.dbf", os.urandom(1 << 20))
+    d.snap()
+    write(storage.area / "changed.dbf", os.urandom(1 << 20))
+    os.sync()
+    time.sleep(1.1)
+    third = d.snap()  # a snapshot commits a transaction: ZFS and btrfs then account the space
+    deadline = time.monotonic() + 30
+    while True:
+        infos = {i.id: i for i in d.snapshots() if i.id != third}
+        newer = [i for i in infos.values() if i.id != first][0]
+        if storage.kind == "localfs" or newer.space_unique is None or newer.space_unique >= 1 << 20 \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    for info in infos.values():
+        for value in (info.space_total, info.space_unique):
+            assert value is None or (isinstance(value, int) and value >= 0)
+    total = infos[first].space_total
+    if total is not None:
+        assert total >= 300_000, "the snapshot holds the 300 kB data file"
+    if newer.space_unique is not None and storage.kind != "localfs":
+        assert newer.space_unique >= 1 << 20, "the second snapshot alone holds the replaced 1 MiB"
+        assert newer.space_unique < 4 << 20
