@@ -3,7 +3,7 @@
     python -m oracle_sim.cli --home H create --name orcl --dbid 1 --oradata D --fra F [--instances 2]
     python -m oracle_sim.cli --home H create-standby --primary orcl --name orclsb --oradata D --fra F
                                      [--delay SECONDS] [--read-only]
-    python -m oracle_sim.cli --home H standby-delay --sid orclsb --seconds S
+    python -m oracle_sim.cli --home H standby-delay --sid orclsb --seconds S [--thread N]
     python -m oracle_sim.cli --home H workload --sid orcl -n 20 [--advance 1] [--sleep 0]
     python -m oracle_sim.cli --home H switch-logfile --sid orcl
     python -m oracle_sim.cli --home H add-datafile --sid orcl --tablespace USERS --blocks 32
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     sd = sub.add_parser("standby-delay", help="set the redo transport delay to a standby")
     sd.add_argument("--sid", required=True)
     sd.add_argument("--seconds", type=float, required=True)
+    sd.add_argument("--thread", type=int, help="only this redo thread's logs (RAC primary)")
     w = sub.add_parser("workload", help="run transactions")
     w.add_argument("--sid", required=True)
     w.add_argument("-n", "--transactions", type=int, default=10)
@@ -137,8 +138,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"Physical standby {args.name} of {args.primary} created, {len(db.cf.datafiles())} datafiles, "
               f"{'open read only' if args.read_only else 'mounted'}")
     elif args.cmd == "standby-delay":
-        standby.set_delay(state, args.sid, args.seconds)
-        print(f"Redo transport to {args.sid} takes {args.seconds:g}s")
+        standby.set_delay(state, args.sid, args.seconds, args.thread)
+        which = f"thread {args.thread}" if args.thread else "every thread"
+        print(f"Redo transport to {args.sid} takes {args.seconds:g}s ({which})")
     elif args.cmd == "workload":
         db = _open_db(home, args.sid)
         rng = random.Random(args.seed)

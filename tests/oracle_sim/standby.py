@@ -48,19 +48,26 @@ def ship_dir(state: Path, sid: str) -> Path:
     return Path(state) / "shipping" / sid
 
 
-def delay(state: Path, sid: str) -> float:
-    try:
-        return float((ship_dir(state, sid) / "delay").read_text().strip() or 0)
-    except FileNotFoundError:
-        return 0.0
+def delay(state: Path, sid: str, thread: int | None = None) -> float:
+    """Seconds a log of ``thread`` takes to reach standby ``sid``: ``delay.<thread>``, else ``delay``.
+
+    A RAC primary's instances each ship their own thread, so each may lag on its own.
+    """
+    d = ship_dir(state, sid)
+    for name in ([f"delay.{thread}"] if thread else []) + ["delay"]:
+        try:
+            return float((d / name).read_text().strip() or 0)
+        except FileNotFoundError:
+            continue
+    return 0.0
 
 
-def set_delay(state: Path, sid: str, seconds: float) -> None:
+def set_delay(state: Path, sid: str, seconds: float, thread: int | None = None) -> None:
     if seconds < 0:
         raise ValueError("the transport delay cannot be negative")
     d = ship_dir(state, sid)
     d.mkdir(parents=True, exist_ok=True)
-    (d / "delay").write_text(f"{seconds}\n")
+    (d / (f"delay.{thread}" if thread else "delay")).write_text(f"{seconds}\n")
 
 
 # -- creation ------------------------------------------------------------------------
@@ -147,7 +154,8 @@ def ship(primary: Database, header: dict, records: list[dict]) -> None:
         redo.write_archivelog(path, header, records)
         with locked(d / "queue"):
             queue = _queue(d)
-            queue.append({"due": time.time() + delay(primary.state, sid), "file": str(path)})
+            queue.append({"due": time.time() + delay(primary.state, sid, header["thread"]), "file": str(path),
+                          "thread": header["thread"]})
             (d / "queue.json").write_text(json.dumps(queue, indent=1))
         deliver_due(primary.state, sid)
 
@@ -174,7 +182,12 @@ def deliver_due(state: Path, sid: str) -> int:
     with locked(d / "queue"):
         queue = _queue(d)
         now = time.time()
-        due = [q for q in queue if q["due"] <= now]
+        due, waiting = [], set()
+        for q in queue:             # each thread's logs arrive in order: a later one waits for an earlier
+            if q["due"] <= now and q["thread"] not in waiting:
+                due.append(q)
+            else:
+                waiting.add(q["thread"])
         if not due:
             return 0
         db = Database(inst)
@@ -184,10 +197,9 @@ def deliver_due(state: Path, sid: str) -> int:
             db.reload()
             if not is_standby(db.cf.doc):
                 return 0       # it became a primary (not simulated): nothing to receive
-            logs = [redo.read_archivelog(Path(q["file"])) for q in due]
-            for header, records in logs:
-                receive(db, header, records)
-            apply(db, logs)
+            for q in due:
+                receive(db, *redo.read_archivelog(Path(q["file"])))
+            apply(db)
             db.cf.save()
         (d / "queue.json").write_text(json.dumps([q for q in queue if q not in due], indent=1))
         for q in due:
@@ -224,13 +236,35 @@ def receive(db: Database, header: dict, records: list[dict]) -> None:
         redo.write_archivelog(path, header, records)
         row = db.add_archived_log(path, header, dest_id, creator="ARCH", registrar="RFS")
         row["applied"] = "NO"
+    # the thread's record: how far its received redo reaches (what apply may go up to)
+    th = db.cf.thread(header["thread"])
+    if th is not None and header["sequence"] >= th["sequence"]:
+        th.update(sequence=header["sequence"] + 1, log_first_change=header["next_change"],
+                  log_first_time=header["next_time"])
+    db.cf.doc.setdefault("log_history", []).append({k: header[k] for k in (
+        "thread", "sequence", "first_change", "next_change", "first_time", "next_time")})
 
 
-def apply(db: Database, logs: list[tuple[dict, list[dict]]]) -> None:
-    """Managed recovery: the received logs' changes onto the standby's datafiles, in SCN order."""
+def apply(db: Database) -> None:
+    """Managed recovery: received changes onto the standby's datafiles, in SCN order over all threads.
+
+    Redo is applied only up to the lowest SCN every redo thread's received logs
+    reach, as the real MRP does: a RAC primary's threads interleave, and a
+    thread's log arriving early waits for the other threads' logs.
+    """
     cf = db.cf
     doc = cf.doc
-    logs = sorted(logs, key=lambda log: (log[0]["first_change"], log[0]["thread"]))
+    bound = min(th["log_first_change"] for th in cf.threads())
+    start = doc["current_scn"]
+    if bound <= start:
+        return
+    pending: dict[tuple[int, int], dict] = {}
+    for row in doc["archived_logs"]:
+        if row.get("registrar") == "RFS" and row.get("applied") == "NO" and row["status"] == "A" \
+                and Path(row["name"]).exists():
+            pending.setdefault((row["thread"], row["sequence"]), row)
+    logs = [redo.read_archivelog(Path(row["name"])) for row in pending.values()]
+    records = sorted((r for _h, recs in logs for r in recs if start < r["scn"] < bound), key=lambda r: r["scn"])
     files = {d["file"]: db.datafile(d["file"]) for d in cf.datafiles()}
 
     def add_file(rec: dict) -> object:
@@ -243,26 +277,17 @@ def apply(db: Database, logs: list[tuple[dict, list[dict]]]) -> None:
             doc["tablespaces"].append(entry["ts"])
         return db.datafile(entry["file"])
 
-    records = sorted((r for _h, recs in logs for r in recs), key=lambda r: r["scn"])
-    redo.replay(records, files, doc["current_scn"], on_add_datafile=add_file)
+    redo.replay(records, files, start, on_add_datafile=add_file)
     for rec in records:
         if rec.get("op") == "dropts":
             _drop(db, rec)
-    for header, _records in logs:
-        th = cf.thread(header["thread"])
-        if th is not None and header["sequence"] >= th["sequence"]:
-            th.update(sequence=header["sequence"] + 1, log_first_change=header["next_change"],
-                      log_first_time=header["next_time"])
-        doc.setdefault("log_history", []).append({k: header[k] for k in (
-            "thread", "sequence", "first_change", "next_change", "first_time", "next_time")})
-        for row in doc["archived_logs"]:
-            if (row["thread"], row["sequence"], row.get("registrar")) == (header["thread"], header["sequence"], "RFS"):
-                row["applied"] = "YES"
-    last = max(logs, key=lambda log: log[0]["next_change"])[0]
-    if last["next_change"] > doc["current_scn"]:
-        doc["current_scn"] = last["next_change"]
-        db.checkpoint(last["next_change"], last["next_time"])
-    db.instance.alert(f"Media Recovery Log applied through SCN {doc['current_scn']} at {clock.fmt(db.now())}")
+    when = max((h["next_time"] for h, _r in logs if h["next_change"] <= bound), default=db.now())
+    doc["current_scn"] = bound
+    db.checkpoint(bound, when)
+    for row in doc["archived_logs"]:
+        if row.get("registrar") == "RFS" and row.get("applied") == "NO" and row["next_change"] <= bound:
+            row["applied"] = "YES"
+    db.instance.alert(f"Media Recovery applied through SCN {bound} at {clock.fmt(db.now())}")
 
 
 def _drop(db: Database, rec: dict) -> None:

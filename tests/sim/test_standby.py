@@ -131,3 +131,30 @@ def test_image_copies_taken_on_the_standby_match_the_primary(pair, tmp_path):
         expected = truth.blocks_as_of(sim.state, sb.cf.doc["dbid"], c["file"], header["checkpoint_scn"], header=header)
         assert truth.differing_blocks(Path(c["name"]), expected) == []
     assert sim.db("orcl").cf.live_copies() == []       # the standby's controlfile records them, not the primary's
+
+
+def test_rac_primary_threads_are_applied_in_scn_order_even_when_one_lags(sim):
+    """A thread's log arriving before the other's waits for it: no change of either thread is lost."""
+    sim.create_db("orcl", instances=2)
+    standby.create_standby(sim.state, primary="orcl", name="orclsb", oradata=sim.root / "sbo", fra=sim.root / "sbf")
+    standby.set_delay(sim.state, "orclsb", 1.5, thread=2)
+    done = []
+    for n in range(8):      # both instances insert into the same table blocks
+        done += sim.db(f"orcl{n % 2 + 1}").workload(1, advance=1.0)
+    applied_before = sim.db("orclsb").cf.doc["current_scn"]
+    ok(sim.sqlplus("conn /@orcl as sysdba\nalter system archive log current;\nexit\n"))
+    rows = query(sim, "orclsb", "select thread#||' '||applied from v$archived_log order by thread#;")
+    assert rows == ["1 NO"]                   # thread 1 is there, thread 2 is not: nothing applied past it
+    assert sim.db("orclsb").cf.doc["current_scn"] == applied_before
+    time.sleep(1.6)
+    rows = query(sim, "orclsb", "select thread#||' '||applied from v$archived_log order by thread#;")
+    # thread 1's log is applied; thread 2's reaches one SCN further than anything thread 1 sent
+    # so far, so it stays partly unapplied until thread 1's next log arrives (as Oracle's MRP)
+    assert rows == ["1 YES", "2 NO"]
+    assert sim.db("orclsb").cf.doc["current_scn"] > done[-1][0]      # every transaction is applied
+    assert_in_sync(sim)
+    ok(sim.sqlplus("conn /@orcl as sysdba\nalter system archive log current;\nexit\n"))
+    time.sleep(1.6)
+    rows = query(sim, "orclsb", "select thread#||' '||sequence#||' '||applied from v$archived_log "
+                                "order by thread#, sequence#;")
+    assert rows[:2] == ["1 2 YES", "1 3 YES"] and rows[2] == "2 2 YES"
