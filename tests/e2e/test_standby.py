@@ -151,3 +151,30 @@ def test_a_bad_wait_is_one_line_and_exit_2(sbenv):
     assert result.returncode == 2
     assert "key 'standbyarchivewait' must be an integer" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_standby_of_a_rac_primary_waits_for_every_thread(sim, tmp_path):
+    sim.create_db("orcl", dbid=DBID, instances=2)
+    standby.create_standby(sim.state, primary="orcl", name="orclsb", oradata=tmp_path / "sboradata",
+                           fra=tmp_path / "sbfra")
+    siteconfig.make_dirs(tmp_path)
+    env = Env(sim=sim, root=tmp_path, config=tmp_path / "backup.cfg", db="orclsb")
+    write_config(env)
+    ok(env.backup("config"))
+    standby.set_delay(sim.state, "orclsb", 2, thread=2)      # instance 2 ships late, instance 1 at once
+    for _ in range(2):
+        for n in range(6):
+            sim.db(f"orcl{n % 2 + 1}").workload(1, advance=1.0)
+        current = {t["thread"]: t["sequence"] for t in sim.db("orcl1").cf.threads()}
+        out = ok(env.backup("imagecopywithsnap"))        # invariants: every thread covers the target
+        assert "Waiting for the standby to archive thread 2 sequence" in out
+        assert "Waiting for the standby to archive thread 1" not in out
+        names = [p.name for p in (snapshots(env)[-1] / "archivelog").iterdir()]
+        for thread, seq in current.items():
+            assert any(n.startswith(f"{thread}_{seq + 1}_") for n in names), (thread, seq, names)
+        time.sleep(1.1)
+    db = env.database()
+    for c in db.cf.live_copies("IMAGE_COPY_BACKUP"):
+        df = Datafile(Path(c["name"]))
+        expected = truth.blocks_as_of(db.state, DBID, c["file"], df.header["checkpoint_scn"], header=df.header)
+        assert truth.differing_blocks(df.path, expected) == []
