@@ -178,3 +178,15 @@ def test_a_standby_of_a_rac_primary_waits_for_every_thread(sim, tmp_path):
         df = Datafile(Path(c["name"]))
         expected = truth.blocks_as_of(db.state, DBID, c["file"], df.header["checkpoint_scn"], header=df.header)
         assert truth.differing_blocks(df.path, expected) == []
+
+
+def test_missingarchlog_on_a_standby_copies_a_received_log_back(sbenv):
+    env = sbenv
+    primary_workload(env)
+    ok(env.backup("imagecopywithsnap"))
+    victim = sorted((env.area / "archivelog").iterdir())[-1]
+    seq = int(victim.name.split("_")[1])
+    victim.unlink()
+    out = ok(env.backup("missingarchlog"))
+    assert f"thread 1 sequence {seq}" in out
+    assert any(f"S-{seq}_" in p.name or p.name.startswith(f"1_{seq}_") for p in (env.area / "archivelog").iterdir())
