@@ -201,6 +201,18 @@ class BackupJob:
             if not params.get("db_name"):
                 raise OracleError("SQL*Plus did not return the database parameters", details=out.splitlines()[-5:])
             dbparams.write(cfgfile, params)
+        self.log_totals(started)
+        if not self.oracle.dry_run:
+            datafiles = [int(v) for v in marker_values(out, "DATAFILE: ")]
+            after = invariants.parse_pairs(marker_values(out, "COPYSCN: "))
+            # A standby's copies are taken at its applied SCN, which may lag the primary's target
+            # without harm (the next snapshot holds the logs from there): only "rolled forward" applies.
+            copy_target = None if self.is_standby else target_scn
+            check_invariants(invariants.copy_problems(copies_before, after, datafiles, copy_target)
+                             + invariants.archivelog_problems(target_scn, archived_to)
+                             + invariants.snapshot_problems(snapid, newest))
+
+    def log_totals(self, started: datetime) -> None:
         finished = datetime.now()
         log.info("------------ TOTAL ------------")
         log.info("Total execution time: %s", finished - started)
@@ -208,12 +220,6 @@ class BackupJob:
         log.info("Execution finished: %s", finished)
         log.debug("Oracle processes started: rman %d, sqlplus %d", self.oracle.launches["rman"],
                   self.oracle.launches["sqlplus"])
-        if not self.oracle.dry_run:
-            datafiles = [int(v) for v in marker_values(out, "DATAFILE: ")]
-            after = invariants.parse_pairs(marker_values(out, "COPYSCN: "))
-            check_invariants(invariants.copy_problems(copies_before, after, datafiles, target_scn)
-                             + invariants.archivelog_problems(target_scn, archived_to)
-                             + invariants.snapshot_problems(snapid, newest))
 
     def record_target(self, cfgfile: Path) -> tuple[int | None, dict[int, int]]:
         """Read the snapshot's recovery target on the primary, switch logs, record it in autorestore.cfg.

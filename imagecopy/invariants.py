@@ -10,7 +10,9 @@ switch that the snapshot captured.  The rules:
 
 1. every datafile has an image copy after the refresh, rolled forward past
    its checkpoint before the refresh and not below the recovery target of the
-   snapshot just taken (the next snapshot will hold these copies);
+   snapshot just taken (the next snapshot will hold these copies) — except on
+   a physical standby, whose copies are at its applied SCN, which may lag the
+   primary's target harmlessly;
 2. the snapshot's archivelogs reach past its recovery target, on every redo
    thread (else a restore of it stops with RMAN-06054);
 3. the snapshot this run took is the newest one on the storage, so it is the
