@@ -15,7 +15,6 @@
 set -uo pipefail
 
 TEST_USER=oibtest
-SUDOERS=/etc/sudoers.d/oib-test-storage
 
 die() { echo "test-facilities: $*" >&2; exit 2; }
 
@@ -23,6 +22,9 @@ die() { echo "test-facilities: $*" >&2; exit 2; }
 action=$1
 dir=$2
 env_file=$dir/facilities.env
+# One drop-in per run (sudo ignores names with a dot), so runs side by side do not
+# remove each other's.
+SUDOERS=/etc/sudoers.d/oib-test-$(basename "$dir" | tr -c 'A-Za-z0-9_\n-' '-')
 
 record() { printf '%s=%s\n' "$1" "$2" >>"$env_file"; }
 fail() { record "OIB_$1_ERROR" "$2"; echo "test-facilities: $1 not available: $2" >&2; }
@@ -171,9 +173,7 @@ down() {
         losetup -d "$(cat "$dir/btrfs.loop")" 2>/dev/null
         rm -f "$dir/btrfs.loop"
     fi
-    if [ -f "$SUDOERS" ] && grep -q "OIB_SUDO_USER" "$env_file" 2>/dev/null; then
-        rm -f "$SUDOERS"
-    fi
+    rm -f "$SUDOERS"
     rm -rf "$dir"
 }
 

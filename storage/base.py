@@ -50,13 +50,15 @@ class SnapshotInfo:
 
     ``creation`` is tz-aware UTC; ``space_total`` is the space the snapshot's data
     takes, ``space_unique`` what only this snapshot holds (what dropping it frees).
+    Either is None when the storage cannot tell (btrfs without quotas): unknown,
+    never a guess.
     """
 
     id: str
     creation: datetime
     numclones: int
-    space_total: int
-    space_unique: int
+    space_total: int | None
+    space_unique: int | None
 
     @classmethod
     def from_mapping(cls, m: Mapping[str, Any]) -> SnapshotInfo:
@@ -250,8 +252,10 @@ class SnapHandler(ABC):
     def snap2str(info: SnapshotInfo) -> str:
         """``<id> [<YYYY-mm-dd HH:MM:SS> UTC] total=<size> unique=<size> clones=<n>``."""
         created = as_utc(info.creation).strftime("%Y-%m-%d %H:%M:%S")
-        return (f"{info.id} [{created} UTC] total={size2str(info.space_total)} "
-                f"unique={size2str(info.space_unique)} clones={info.numclones}")
+        def size(n: int | None) -> str:
+            return "unknown" if n is None else size2str(n)
+        return (f"{info.id} [{created} UTC] total={size(info.space_total)} "
+                f"unique={size(info.space_unique)} clones={info.numclones}")
 
     @staticmethod
     def clone2str(c: CloneInfo) -> str:

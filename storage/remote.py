@@ -85,20 +85,26 @@ class Runner:
         self.sudo = sudo
         self.timeout = timeout
 
-    def argv(self, argv: Sequence[str]) -> list[str]:
-        """The command as run: with ``sudo -n`` in front when configured."""
-        return (["sudo", "-n"] if self.sudo else []) + [str(a) for a in argv]
+    def argv(self, argv: Sequence[str], privileged: bool = True, utc: bool = False) -> list[str]:
+        """The command as run: with ``sudo -n`` in front when configured and ``privileged``,
+        and ``env TZ=UTC`` in front of that with ``utc`` (sudo keeps a plain TZ)."""
+        return ((["env", "TZ=UTC"] if utc else []) + (["sudo", "-n"] if self.sudo and privileged else [])
+                + [str(a) for a in argv])
 
-    def run(self, argv: Sequence[str], check: bool = True) -> Result:
-        """Run ``argv``; with ``check`` a non-zero exit raises ``StorageError``."""
+    def run(self, argv: Sequence[str], check: bool = True, privileged: bool = True, utc: bool = False) -> Result:
+        """Run ``argv``; with ``check`` a non-zero exit raises ``StorageError``.
+
+        ``privileged=False`` never uses sudo (commands that need no rights); ``utc`` runs
+        the command in the UTC time zone (for times it prints without a zone).
+        """
         raise NotImplementedError
 
 
 class LocalRunner(Runner):
     """Commands on this host, through ``imagecopy.commands.run``."""
 
-    def run(self, argv: Sequence[str], check: bool = True) -> Result:
-        full = self.argv(argv)
+    def run(self, argv: Sequence[str], check: bool = True, privileged: bool = True, utc: bool = False) -> Result:
+        full = self.argv(argv, privileged, utc)
         lines: list[str] = []
         result = commands.run(full, check=False, on_line=lines.append, timeout=self.timeout,
                               error_class=StorageError, describe=str(argv[0]))
@@ -157,8 +163,8 @@ class SSHRunner(Runner):
         self._client = client
         return client
 
-    def run(self, argv: Sequence[str], check: bool = True) -> Result:
-        full = self.argv(argv)
+    def run(self, argv: Sequence[str], check: bool = True, privileged: bool = True, utc: bool = False) -> Result:
+        full = self.argv(argv, privileged, utc)
         cmdline = " ".join(shlex.quote(a) for a in full)
         client = self._connect()
         log.debug("%s: %s", self.where, cmdline)

@@ -21,7 +21,7 @@ from storage.base import SnapHandler
 
 from .facilities import need
 
-KINDS = ("localfs", "zfs-local", "zfs-ssh")
+KINDS = ("localfs", "zfs-local", "zfs-ssh", "btrfs-local", "btrfs-ssh")
 _counter = itertools.count()
 
 

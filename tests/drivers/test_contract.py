@@ -150,9 +150,9 @@ class Recorder:
     def __getattr__(self, name):
         return getattr(self.runner, name)
 
-    def run(self, argv, check=True):
+    def run(self, argv, check=True, **kw):
         self.seen.append(list(argv))
-        return self.runner.run(argv, check=check)
+        return self.runner.run(argv, check=check, **kw)
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -211,7 +211,7 @@ def test_a_failing_storage_command_is_one_line_naming_it(command_storage: Backen
     assert missing in text and ("zfs destroy" in text or "btrfs subvolume" in text or "not found" in text)
     # a parent that does not exist: the listing command fails, and says so
     section = command_storage.kind.split("-")[0]
-    key = "parent" if section == "zfs" else "snapshotdir"
+    key = "parent" if section == "zfs" else "base"
     bogus = "nosuchpool/x" if section == "zfs" else str(command_storage.root / "nosuchdir")
     command_storage.rewrite_config(section, **{key: bogus})
     with pytest.raises(StorageError) as err:

@@ -1,0 +1,299 @@
+"""The ``btrfs`` storage driver: subvolumes and snapshots, here or on a server over SSH.
+
+Layout (all absolute paths on the storage host, configured in ``[btrfs]``; a
+database section may override them as ``btrfs<key>``):
+
+* ``<base>/<db>`` is the database's subvolume: the backup area (locally,
+  ``base`` is ``[generic] backupdest``; remotely it is exported over NFS);
+* snapshots are read-only snapshots ``<snapshotdir>/<db>-YYYYmmddTHHMMSS``
+  (local time in the id, like the other drivers);
+* a clone is a writable snapshot of a snapshot, ``<clonedir>/<clonename>``.
+
+What belongs to whom comes from btrfs itself: ``btrfs subvolume show`` gives
+the database subvolume's UUID and ``btrfs subvolume list -s -q -u`` every
+snapshot's UUID, parent UUID and creation time (``otime``, the subvolume's own
+metadata, printed in UTC as the command runs with ``TZ=UTC``).  A snapshot is
+ours when its parent is the database's subvolume; a clone is ours when its
+parent is one of our snapshots (anything else in ``clonedir`` is refused).
+Paths in that listing are relative to the filesystem, so ``base``,
+``snapshotdir`` and ``clonedir`` must have different directory names (checked).
+
+Space comes from qgroups (``btrfs qgroup show --raw``: referenced and exclusive
+bytes) when quotas are enabled on the filesystem, else it is unknown (None),
+never estimated.
+
+So a listing is three commands whatever the number of snapshots (the
+subvolume, the snapshots, the qgroups); a retention run then issues one delete
+per dropped snapshot.  btrfs itself would delete a snapshot that has clones
+(they are independent subvolumes); this driver refuses, as ZFS does.
+
+Other keys: ``sudo``, ``host``, ``port``, ``user``, ``keyfile``,
+``knownhosts``, ``timeout`` (storage.remote) and ``sharedpaths`` (true when the
+server's paths are the same on this host, for the ``clonepath`` mount method).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from imagecopy.config import Configuration
+from imagecopy.errors import ConfigError, StorageError, UsageError
+
+from .base import CloneInfo, SnapHandler, SnapshotInfo
+from .remote import Runner, failure, runner_for, safe_name
+
+log = logging.getLogger(__name__)
+
+SECTION = "btrfs"
+_LIST_LINE = re.compile(r"ID (\d+) .*?otime (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +"
+                        r"parent_uuid (\S+) +uuid (\S+) +path (.+)$")
+_QGROUP_LINE = re.compile(r"0/(\d+)\s+(\d+)\s+(\d+)")
+
+
+@dataclass(frozen=True)
+class Subvolume:
+    id: int
+    created: datetime
+    parent_uuid: str | None
+    uuid: str
+    path: str           # relative to the filesystem's top level, as btrfs prints it
+
+
+@dataclass(frozen=True)
+class BtrfsSnapshot:
+    """A ``listsnapshots`` record."""
+
+    id: str
+    creation: datetime
+
+
+@dataclass
+class Listing:
+    """What one listing found: the database's subvolume, its snapshots and their clones."""
+
+    own: str                             # UUID of the database's subvolume
+    snapshots: dict[str, Subvolume]      # snapshot id → subvolume
+    clones: dict[str, Subvolume]         # every snapshot subvolume in clonedir, by name
+    space: dict[int, tuple[int, int]] | None   # subvolume id → (referenced, exclusive); None: no quotas
+
+
+def parse_subvolumes(text: str) -> list[Subvolume]:
+    out = []
+    for line in text.splitlines():
+        m = _LIST_LINE.match(line.strip())
+        if m:
+            created = datetime.strptime(m.group(2), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+            parent = None if m.group(3) == "-" else m.group(3)
+            out.append(Subvolume(int(m.group(1)), created, parent, m.group(4), m.group(5)))
+        elif line.strip():
+            log.debug("btrfs listing: ignoring %r", line)
+    return out
+
+
+class Btrfs(SnapHandler):
+    """Read-only snapshots and writable clones of the subvolume ``<base>/<db>``."""
+
+    def __init__(self, config: Configuration, dbname: str):
+        super().__init__(config, dbname)
+        safe_name(self.dbname, "database name")
+        self.base = self._dir("base")
+        self.snapshotdir = self._dir("snapshotdir")
+        self.clonedir = self._dir("clonedir")
+        names = {self.base.name, self.snapshotdir.name, self.clonedir.name}
+        if len(names) < 3:
+            raise ConfigError(f"{config.path}: [{SECTION}] base, snapshotdir and clonedir must be directories "
+                              f"with different names, not {self.base}, {self.snapshotdir}, {self.clonedir}")
+        self.volume = self.base / self.dbname
+        self.runner: Runner = runner_for(config, SECTION)
+        self.shared_paths = config.getbool("sharedpaths", SECTION, default=False)
+        self._snap_re = re.compile(re.escape(self.dbname) + r"-\d{8}T\d{6}")
+        self._listing: Listing | None = None
+
+    def _dir(self, key: str) -> PurePosixPath:
+        raw = self.config.get(key, SECTION).strip()
+        path = PurePosixPath(raw)
+        if not path.is_absolute() or ".." in path.parts or any(not _plain(p) for p in path.parts[1:]):
+            raise ConfigError(f"{self.config.path}: [{SECTION}] key '{key}' must be an absolute path of "
+                              f"plain names (letters, digits, _ . : -), not '{raw}'")
+        return path
+
+    # -- the listing -------------------------------------------------------------------
+    @staticmethod
+    def _in(sub: Subvolume, directory: PurePosixPath) -> str | None:
+        """The subvolume's name when it lies directly in ``directory``, else None."""
+        parts = sub.path.split("/")
+        if len(parts) >= 2 and parts[-2] == directory.name:
+            return parts[-1]
+        return None
+
+    def _list(self, fresh: bool = False) -> Listing:
+        if self._listing is not None and not fresh:
+            return self._listing
+        own = self._own_uuid()
+        # Snapshots only (-s): the only form that prints otime, in the zone of the
+        # process, hence TZ=UTC.
+        subs = parse_subvolumes(self.runner.run(["btrfs", "subvolume", "list", "-s", "-q", "-u", str(self.base)],
+                                                utc=True).stdout)
+        snaps: dict[str, Subvolume] = {}
+        clones: dict[str, Subvolume] = {}
+        for s in subs:
+            name = self._in(s, self.snapshotdir)
+            if name and s.parent_uuid == own and self._snap_re.fullmatch(name):
+                snaps[name] = s
+            name = self._in(s, self.clonedir)
+            if name:
+                clones[name] = s
+        listing = Listing(own, snaps, clones, self._qgroups())
+        self._listing = listing
+        return listing
+
+    def _own_uuid(self) -> str:
+        """The UUID of the database's subvolume (its snapshots name it as their parent)."""
+        out = self.runner.run(["btrfs", "subvolume", "show", str(self.volume)]).stdout
+        for line in out.splitlines():
+            key, _, value = line.strip().partition(":")
+            if key == "UUID" and value.strip():
+                return value.strip()
+        raise StorageError(f"{self.runner.where}: 'btrfs subvolume show {self.volume}' printed no UUID")
+
+    def _qgroups(self) -> dict[int, tuple[int, int]] | None:
+        result = self.runner.run(["btrfs", "qgroup", "show", "--raw", str(self.base)], check=False)
+        said = result.stdout + result.stderr
+        if result.returncode != 0:
+            if "quota" in said.lower():
+                return None  # quotas not enabled: space unknown
+            raise failure(self.runner.where, result.argv, result.returncode, said)
+        return {int(m.group(1)): (int(m.group(2)), int(m.group(3)))
+                for m in (_QGROUP_LINE.match(line.strip()) for line in result.stdout.splitlines()) if m}
+
+    def _own_clones(self, listing: Listing) -> dict[str, Subvolume]:
+        origins = {s.uuid for s in listing.snapshots.values()}
+        return {name: s for name, s in listing.clones.items() if s.parent_uuid in origins}
+
+    def _origin(self, listing: Listing, clone: Subvolume) -> str | None:
+        return next((name for name, s in listing.snapshots.items() if s.uuid == clone.parent_uuid), None)
+
+    # -- snapshots ---------------------------------------------------------------------
+    def listsnapshots(self, sortbycreation: bool = False, sortreverse: bool = False) -> list[BtrfsSnapshot]:
+        listing = self._list(fresh=True)
+        records = [BtrfsSnapshot(name, sub.created) for name, sub in listing.snapshots.items()]
+        if sortbycreation:
+            return sorted(records, key=lambda r: (r.creation, r.id), reverse=sortreverse)
+        return sorted(records, key=lambda r: r.id, reverse=sortreverse)
+
+    def getsnapcreation(self, s: BtrfsSnapshot | str) -> datetime:
+        return s.creation if isinstance(s, BtrfsSnapshot) else self.getsnapinfo(s).creation
+
+    def getsnapinfo(self, s: BtrfsSnapshot | str) -> SnapshotInfo:
+        snapid = s.id if isinstance(s, BtrfsSnapshot) else self._snapid_ok(s)
+        listing = self._list()
+        sub = listing.snapshots.get(snapid)
+        if sub is None:
+            raise StorageError(f"snapshot {snapid} of {self.dbname} not found in {self.snapshotdir}")
+        numclones = sum(1 for c in self._own_clones(listing).values() if c.parent_uuid == sub.uuid)
+        space = listing.space.get(sub.id) if listing.space is not None else None
+        total, unique = space if space else (None, None)
+        return SnapshotInfo(snapid, sub.created, numclones, total, unique)
+
+    def _snapid_ok(self, snapid: str) -> str:
+        safe_name(snapid, "snapshot id")
+        if not self._snap_re.fullmatch(snapid):
+            raise UsageError(f"invalid snapshot id {snapid!r}: {self.dbname}'s snapshots are named "
+                             f"{self.dbname}-YYYYmmddTHHMMSS")
+        return snapid
+
+    def snap(self) -> str:
+        for _ in range(3):
+            now = datetime.now(timezone.utc)
+            snapid = f"{self.dbname}-{now.astimezone():%Y%m%dT%H%M%S}"
+            target = str(self.snapshotdir / snapid)
+            # btrfs would put the snapshot INSIDE an existing directory of that name:
+            # a second snapshot within the same second waits for the next one.
+            if self.runner.run(["test", "!", "-e", target], check=False, privileged=False).returncode == 0:
+                self.runner.run(["btrfs", "subvolume", "snapshot", "-r", str(self.volume), target])
+                self._listing = None
+                log.info("Snapshot %s created", snapid)
+                return snapid
+            time.sleep(1.05 - now.microsecond / 1e6)
+        raise StorageError(f"snapshot {snapid} already exists in {self.snapshotdir}")
+
+    def dropsnap(self, snapid: str) -> None:
+        self._snapid_ok(snapid)
+        listing = self._list()
+        if snapid not in listing.snapshots:
+            listing = self._list(fresh=True)
+        sub = listing.snapshots.get(snapid)
+        if sub is None:
+            raise StorageError(f"snapshot {snapid} of {self.dbname} not found in {self.snapshotdir}")
+        clones = sorted(n for n, c in self._own_clones(listing).items() if c.parent_uuid == sub.uuid)
+        if clones:
+            raise StorageError(f"snapshot {snapid} has a clone ({', '.join(clones)}): not dropped")
+        self.runner.run(["btrfs", "subvolume", "delete", str(self.snapshotdir / snapid)])
+        # The rest of the listing still holds: a retention run drops many without listing again.
+        del listing.snapshots[snapid]
+        log.info("Snapshot %s dropped", snapid)
+
+    # -- clones ------------------------------------------------------------------------
+    def clone(self, snapid: str, clonename: str) -> None:
+        self._snapid_ok(snapid)
+        safe_name(clonename, "clone name")
+        target = str(self.clonedir / clonename)
+        if self.runner.run(["test", "!", "-e", target], check=False, privileged=False).returncode != 0:
+            raise StorageError(f"clone {clonename} already exists in {self.clonedir}")
+        self.runner.run(["btrfs", "subvolume", "snapshot", str(self.snapshotdir / snapid), target])
+        self._listing = None
+        log.info("Clone %s of snapshot %s created", clonename, snapid)
+
+    def dropclone(self, clonename: str) -> None:
+        safe_name(clonename, "clone name")
+        listing = self._list(fresh=True)
+        if clonename not in listing.clones:
+            raise StorageError(f"clone {clonename} not found in {self.clonedir}")
+        if clonename not in self._own_clones(listing):
+            raise StorageError(f"{clonename} is not a clone of {self.dbname}'s snapshots: refusing to drop it")
+        self.runner.run(["btrfs", "subvolume", "delete", str(self.clonedir / clonename)])
+        self._listing = None
+        log.info("Clone %s dropped", clonename)
+
+    def listclones(self) -> list[CloneInfo]:
+        listing = self._list(fresh=True)
+        return [CloneInfo(name, self._origin(listing, sub), str(self.clonedir / name))
+                for name, sub in sorted(self._own_clones(listing).items())]
+
+    def filesystem_info(self, name: str | None = None) -> CloneInfo:
+        if name is None or name == self.dbname:
+            return CloneInfo(self.dbname, None, str(self.volume))
+        safe_name(name, "filesystem name")
+        listing = self._list(fresh=True)
+        sub = listing.clones.get(name)
+        if sub is None:
+            raise StorageError(f"filesystem {name} not found: neither {self.dbname}'s subvolume "
+                               f"nor a clone in {self.clonedir}")
+        return CloneInfo(name, self._origin(listing, sub), str(self.clonedir / name))
+
+    def mountstring(self, name: str) -> str:
+        host = self.config.get("host", SECTION, default="").strip() or "localhost"
+        return f"{host}:{self.filesystem_info(name).mountpoint}"
+
+    def local_path(self, clonename: str) -> Path | None:
+        safe_name(clonename, "clone name")
+        if not (self.runner.is_local or self.shared_paths):
+            return None
+        return Path(str(self.clonedir / clonename))
+
+    def createvolume(self) -> None:
+        self.runner.run(["btrfs", "subvolume", "create", str(self.volume)])
+        self._listing = None
+        log.info("Subvolume %s created", self.volume)
+
+
+def _plain(part: str) -> bool:
+    try:
+        safe_name(part, "path component")
+    except UsageError:
+        return False
+    return True
