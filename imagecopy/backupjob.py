@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import commands, dbparams, invariants, layout
+from . import backupmetrics, commands, dbparams, invariants, layout
 from .config import Configuration
 from .errors import BackupError, BackupInvariantError, ConfigError, OracleError
 from .logs import redact
@@ -99,6 +99,7 @@ class BackupJob:
         self.t = ctx.templates
         self.oracle = ctx.oracle
         self.registercatalog = self.config.getbool("registercatalog")
+        self.check_failures: int | None = None     # how many of its own checks the daily job failed
 
     # -- script assembly -------------------------------------------------
     def rman(self, body: str) -> str:
@@ -125,7 +126,31 @@ class BackupJob:
 
     # -- actions -----------------------------------------------------------------
     def run(self, action: str) -> None:
-        getattr(self, f"do_{action}")()
+        metricsfile = self.config.get("backupmetricsfile", "generic", default="").strip()
+        if action != "imagecopywithsnap" or not metricsfile or self.oracle.dry_run:
+            getattr(self, f"do_{action}")()
+            return
+        started, success = datetime.now(), False
+        try:
+            self.do_imagecopywithsnap()
+            success = True
+        finally:
+            self.write_metrics(Path(metricsfile), started, success)
+
+    def write_metrics(self, path: Path, started: datetime, success: bool) -> None:
+        """The run's result into the backup metrics textfile; a failure to write never fails the backup."""
+        snapshots = None
+        if self.ctx.snapper is not None:
+            try:
+                snapshots = self.ctx.snapper.snapshots()
+            except Exception as exc:  # noqa: BLE001 - the storage's answer is optional here
+                log.warning("Snapshot facts for the metrics unavailable: %s", exc)
+        run = backupmetrics.BackupRun(self.ctx.db, started, datetime.now(), success,
+                                      check_failures=self.check_failures, snapshots=snapshots)
+        try:
+            backupmetrics.write_textfile(path, run)
+        except OSError as exc:
+            log.error("Writing backup metrics to %s failed: %s", path, exc)
 
     def do_config(self) -> None:
         self.ctx.archdir.mkdir(parents=True, exist_ok=True)
@@ -208,9 +233,11 @@ class BackupJob:
             # A standby's copies are taken at its applied SCN, which may lag the primary's target
             # without harm (the next snapshot holds the logs from there): only "rolled forward" applies.
             copy_target = None if self.is_standby else target_scn
-            check_invariants(invariants.copy_problems(copies_before, after, datafiles, copy_target)
-                             + invariants.archivelog_problems(target_scn, archived_to)
-                             + invariants.snapshot_problems(snapid, newest))
+            problems = (invariants.copy_problems(copies_before, after, datafiles, copy_target)
+                        + invariants.archivelog_problems(target_scn, archived_to)
+                        + invariants.snapshot_problems(snapid, newest))
+            self.check_failures = len(problems)
+            check_invariants(problems)
 
     def log_totals(self, started: datetime) -> None:
         finished = datetime.now()

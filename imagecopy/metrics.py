@@ -1,16 +1,10 @@
 """Restore test results as Prometheus metrics, for node_exporter's textfile collector.
 
-node_exporter reads every ``*.prom`` file of its ``--collector.textfile.directory``
-each scrape, so the file must never be seen half written: it is written to a
-temporary file in the same directory and renamed over the old one
-(``os.replace`` is atomic within a filesystem).
-
-One autorestore run may restore a single database, yet the file must keep
-every database's latest values; so the file's current series are parsed and
-merged: a database in ``results`` gets new values, the others keep theirs.
-The file belongs to autorestore: lines of other metric families are dropped.
-A lock file beside it serialises concurrent writers (parallel restores), so
-no run's update is lost between read and rename.
+Written atomically through :mod:`imagecopy.promfile`.  One autorestore run
+may restore a single database, yet the file must keep every database's
+latest values; so the file's current series are merged: a database in
+``results`` gets new values, the others keep theirs.  The file belongs to
+autorestore: lines of other metric families are dropped.
 
 Series (label ``database``), all gauges:
 
@@ -29,16 +23,13 @@ interpreted in the host's zone).
 """
 from __future__ import annotations
 
-import fcntl
-import math
-import os
-import re
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
+from . import promfile
 from .catalog import RestoreResult
+from .promfile import Labels, Series, escape_label, format_value, parse_labels, write_atomic  # noqa: F401 - API
 
 PREFIX = "oib_autorestore_"
 LAST_SUCCESS = PREFIX + "last_success_timestamp_seconds"
@@ -60,101 +51,14 @@ FAMILIES: dict[str, str] = {
 # Families a new run replaces for its database even when it has no value for them.
 PER_RUN = (LAST_RUN, RUN_SUCCESS, DURATION, LAG, VALIDATED)
 
-Labels = tuple[tuple[str, str], ...]
-Series = dict[str, dict[Labels, float]]     # family → labels → value
-
-_SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+(?P<value>\S+)(?:\s+\S+)?\s*$")
-_LABEL_NAME = re.compile(r"\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*\"")
-
-
-# -- exposition format ------------------------------------------------------
-
-def escape_label(value: str) -> str:
-    """A label value as the exposition format writes it: backslash, quote and newline escaped."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _unescape(value: str) -> str:
-    out, i = [], 0
-    while i < len(value):
-        c = value[i]
-        if c == "\\" and i + 1 < len(value):
-            nxt = value[i + 1]
-            out.append({"n": "\n", "\\": "\\", '"': '"'}.get(nxt, "\\" + nxt))
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def parse_labels(text: str) -> Labels:
-    """``a="x",b="y\\"z"`` → ``(("a", "x"), ("b", 'y"z'))``.
-
-    :raises ValueError: on malformed text.
-    """
-    labels: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        m = _LABEL_NAME.match(text, pos)
-        if not m:
-            if text[pos:].strip(" ,") == "":
-                break
-            raise ValueError(f"bad label set: {text!r}")
-        i = m.end()
-        start = i
-        while i < len(text) and text[i] != '"':
-            i += 2 if text[i] == "\\" else 1
-        if i >= len(text):
-            raise ValueError(f"unterminated label value: {text!r}")
-        labels.append((m.group(1), _unescape(text[start:i])))
-        pos = i + 1
-        while pos < len(text) and text[pos] in " ,":
-            pos += 1
-    return tuple(sorted(labels))
-
-
-def format_value(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(float(value))
-
 
 def parse_textfile(text: str) -> Series:
-    """The samples of our families in ``text``; comments, other families and broken lines are skipped."""
-    series: Series = {}
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        m = _SAMPLE.match(line.strip())
-        if not m or m.group("name") not in FAMILIES:
-            continue
-        try:
-            labels = parse_labels(m.group("labels") or "")
-            value = float(m.group("value"))
-        except ValueError:
-            continue
-        series.setdefault(m.group("name"), {})[labels] = value
-    return series
+    """The samples of autorestore's families in ``text``."""
+    return promfile.parse_textfile(text, FAMILIES)
 
 
 def render(series: Series) -> str:
-    """The file's text: each family with HELP and TYPE, samples sorted by labels."""
-    lines: list[str] = []
-    for name, help_text in FAMILIES.items():
-        samples = series.get(name)
-        if not samples:
-            continue
-        lines.append(f"# HELP {name} {help_text}")
-        lines.append(f"# TYPE {name} gauge")
-        for labels in sorted(samples):
-            label_text = ",".join(f'{k}="{escape_label(v)}"' for k, v in labels)
-            lines.append(f"{name}{{{label_text}}} {format_value(samples[labels])}")
-    return "\n".join(lines) + "\n" if lines else ""
+    return promfile.render(series, FAMILIES)
 
 
 # -- merging ----------------------------------------------------------------
@@ -196,48 +100,6 @@ def merge(existing: Series, results: Iterable[RestoreResult]) -> Series:
     return merged
 
 
-# -- the file ---------------------------------------------------------------
-
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``text`` so that no reader ever sees a partial file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp makes the file 0600; node_exporter usually runs as another user.
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dirfd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dirfd)     # make the rename itself survive a crash
-    except OSError:
-        pass
-    finally:
-        os.close(dirfd)
-
-
 def write_textfile(path: Path | str, results: list[RestoreResult]) -> None:
     """Merge ``results`` into the textfile at ``path`` (created when missing)."""
-    path = Path(path)
-    lock_path = path.with_name(f".{path.name}.lock")
-    with open(lock_path, "a+") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            try:
-                existing = parse_textfile(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                existing = {}
-            write_atomic(path, render(merge(existing, results)))
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    promfile.update(path, FAMILIES, lambda existing: merge(existing, results))

@@ -70,3 +70,32 @@ def test_a_good_backup_logs_that_the_checks_hold(configured):
         time.sleep(1.1)
     log = sorted((benv.area / "backup_logs").glob("orcl_*_imagecopywithsnap.log"))[-1].read_text()
     assert "Backup invariants hold" in log
+
+
+def test_backup_metrics_record_success_and_a_backup_that_would_not_restore(configured):
+    """[generic] backupmetricsfile: each daily run's result, its own checks and the snapshot history."""
+    from imagecopy import backupmetrics
+    from imagecopy.promfile import parse_textfile
+    benv = configured
+    prom = benv.root / "backup.prom"
+    benv.config.write_text(benv.config.read_text().replace("[generic]\n", f"[generic]\nbackupmetricsfile: {prom}\n"))
+    key = (("database", "orcl"),)
+    for _ in range(2):
+        benv.workload(5)
+        ok(benv.backup("imagecopywithsnap"))
+        time.sleep(1.1)
+    good = parse_textfile(prom.read_text(), backupmetrics.FAMILIES)
+    assert good[backupmetrics.RUN_SUCCESS][key] == 1
+    assert good[backupmetrics.CHECK_FAILURES][key] == 0
+    assert good[backupmetrics.SNAPSHOTS][key] == 2
+    assert good[backupmetrics.NEWEST][key] > good[backupmetrics.OLDEST][key]
+    assert good[backupmetrics.NEWEST_UNIQUE][key] > 0
+    assert oct(prom.stat().st_mode & 0o777) == "0o644"            # node_exporter reads it
+    benv.app = scripts_with(benv.root, "rman_refresh.rman", no_recover_copy)
+    benv.workload(5)
+    assert benv.backup("imagecopywithsnap").returncode == 1
+    bad = parse_textfile(prom.read_text(), backupmetrics.FAMILIES)
+    assert bad[backupmetrics.RUN_SUCCESS][key] == 0
+    assert bad[backupmetrics.CHECK_FAILURES][key] >= 1
+    assert bad[backupmetrics.LAST_SUCCESS][key] == good[backupmetrics.LAST_SUCCESS][key]
+    assert bad[backupmetrics.SNAPSHOTS][key] == 3
