@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -102,7 +103,7 @@ def make_backend(kind: str, root: Path) -> Backend:
         facts = need("ZFS", "SSH") if kind == "zfs-ssh" else need("ZFS")
         parent = f"{facts['OIB_ZFS_PARENT']}/{tag}"
         _run("zfs", "create", parent)
-        cleanups.append(lambda: subprocess.run(["zfs", "destroy", "-R", "-f", parent], capture_output=True))
+        cleanups.append(lambda: zfs_destroy_tree(parent))
         mountpoint = _run("zfs", "get", "-H", "-o", "value", "mountpoint", parent).strip()
         generic.update(snappermodule="zfs", backupdest=mountpoint)
         sections["zfs"] = {"parent": parent, **(ssh_keys(facts) if kind == "zfs-ssh" else {})}
@@ -112,7 +113,7 @@ def make_backend(kind: str, root: Path) -> Backend:
         facts = need("BTRFS", "SSH") if kind == "btrfs-ssh" else need("BTRFS")
         top = Path(facts["OIB_BTRFS_MOUNT"]) / tag
         top.mkdir()
-        cleanups.append(lambda: _btrfs_wipe(top))
+        cleanups.append(lambda: btrfs_wipe(top))
         for d in ("backup", "snapshots", "clones"):
             (top / d).mkdir()
         generic.update(snappermodule="btrfs", backupdest=str(top / "backup"))
@@ -136,7 +137,18 @@ def make_backend(kind: str, root: Path) -> Backend:
     return backend
 
 
-def _btrfs_wipe(top: Path) -> None:
+def zfs_destroy_tree(name: str) -> None:
+    """Destroy a test dataset with everything under it; zfs-fuse reports "busy" for a
+    moment after unmounting, so retry a little."""
+    for _ in range(20):
+        done = subprocess.run(["zfs", "destroy", "-R", "-f", name], capture_output=True, text=True)
+        if done.returncode == 0 or "does not exist" in done.stderr:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"cannot destroy test dataset {name}: {done.stderr.strip()}")
+
+
+def btrfs_wipe(top: Path) -> None:
     """Delete every subvolume under ``top`` (deepest first), then the directory."""
     out = subprocess.run(["btrfs", "subvolume", "list", "-o", str(top.parent)], capture_output=True, text=True)
     mount = top.parent

@@ -18,13 +18,18 @@ DATABASE = {
 
 
 def render(root: Path, oraclehome: Path, dbs: dict[str, int], generic: dict[str, object] | None = None,
-           autorestore: dict[str, object] | None = None, database: dict[str, dict[str, object]] | None = None
-           ) -> str:
-    """A configuration with localfs storage under ``root``; ``dbs`` maps section names to DBIDs."""
+           autorestore: dict[str, object] | None = None, database: dict[str, dict[str, object]] | None = None,
+           storage: dict[str, dict[str, object]] | None = None) -> str:
+    """A configuration with localfs storage under ``root``; ``dbs`` maps section names to DBIDs.
+
+    ``storage`` replaces the ``[localfs]`` section with other drivers' sections (``{"zfs": {...}}``);
+    ``generic`` then names the driver (``snappermodule``) and usually ``backupdest``.
+    """
     sections: dict[str, dict[str, object]] = {
         "generic": {**GENERIC, "backupdest": f"{root}/backup", "tnsadmin": f"{root}/tns",
                     "oraclehome": oraclehome, **(generic or {})},
-        "localfs": {"snapshotdir": f"{root}/snapshots", "clonedir": f"{root}/clones"},
+        **(storage if storage is not None else
+           {"localfs": {"snapshotdir": f"{root}/snapshots", "clonedir": f"{root}/clones"}}),
         "rman": {"catalog": "/@rman"},
         "autorestore": {**AUTORESTORE, "autorestoredestination": f"{root}/autorestore/dest",
                         "autorestoremountpoint": f"{root}/autorestore/mnt",
