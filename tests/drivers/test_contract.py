@@ -265,3 +265,46 @@ def test_space_figures_are_exact_bytes_or_unknown(storage: Backend):
     if newer.space_unique is not None and storage.kind != "localfs":
         assert newer.space_unique >= 1 << 20, "the second snapshot alone holds the replaced 1 MiB"
         assert newer.space_unique < 4 << 20
+
+
+def _hand_made_snapshots(backend: Backend, start: int, stop: int) -> list[str]:
+    """Snapshots made directly with the storage's command (fast: no one-second ids)."""
+    d = backend.driver()
+    ids = [f"orcl-2020{1 + i // 28:02d}{1 + i % 28:02d}T000000" for i in range(start, stop)]
+    for snapid in ids:
+        if backend.kind.startswith("zfs"):
+            argv = ["zfs", "snapshot", f"{d.dataset}@{snapid}"]
+        else:
+            argv = ["btrfs", "subvolume", "snapshot", "-r", str(d.volume), str(d.snapshotdir / snapid)]
+        subprocess.run(argv, check=True, capture_output=True)
+    return ids
+
+
+def _listing_commands(seen: list[list[str]]) -> list[list[str]]:
+    return [argv for argv in seen if not ({"destroy", "delete"} & set(argv))]
+
+
+def test_listing_and_retention_issue_a_fixed_number_of_commands(command_storage: Backend):
+    """zsnapper list and clean: the listing costs the same commands for 3 snapshots as for 40,
+    then retention issues one drop per dropped snapshot."""
+    counts = []
+    _hand_made_snapshots(command_storage, 0, 3)
+    for count in (3, 40):
+        if count == 40:
+            _hand_made_snapshots(command_storage, 3, 40)
+        d = command_storage.driver()
+        d.runner = Recorder(d.runner)
+        assert len(d.snapshots()) == count
+        counts.append(len(d.runner.seen))
+    assert counts[0] == counts[1], counts
+    if command_storage.kind.startswith("zfs"):
+        assert counts[0] == 1, "ZFS: one zfs get for every snapshot, clone and space figure"
+    d = command_storage.driver()
+    d.runner = Recorder(d.runner)
+    results = d.clean(now=datetime.now(timezone.utc) + timedelta(days=400))
+    dropped = [r.snapid for r in results if r.status == "dropped"]
+    assert len(dropped) >= 30
+    drops = [argv for argv in d.runner.seen if {"destroy", "delete"} & set(argv)]
+    assert len(drops) == len(dropped)
+    assert len(_listing_commands(d.runner.seen)) == counts[0]
+    assert len(d.snapshots()) == 40 - len(dropped)
