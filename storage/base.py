@@ -20,7 +20,7 @@ import logging
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,7 +30,7 @@ from imagecopy.errors import ConfigError, StorageError
 from imagecopy.layout import backup_area, validate_name
 from imagecopy.units import size2str
 
-from .retention import HAS_CLONE, Decision, as_utc, gfs_plan, parse_gfs, plan
+from .retention import HAS_CLONE, VERIFIED, Decision, Pin, apply_pins, as_utc, gfs_plan, parse_gfs, plan
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +276,10 @@ class SnapHandler(ABC):
         # Details are read once, before any drop, so every line describes the
         # snapshot as retention saw it.
         infos = {i.id: i for i in self.snapshots()}
+        pins = self.pins()
         results: list[CleanResult] = []
-        for decision in decide(list(infos.values()), _now(now)):
+        for decision in apply_pins(decide(list(infos.values()), _now(now)), pins, _now(now),
+                                   retention_zone(self.config)):
             info = infos[decision.snapid]
             dropped = False
             if decision.drop and dry_run:
@@ -314,6 +316,30 @@ class SnapHandler(ABC):
         days = self.config.getint("snapexpirationdays", minimum=0)
         months = self.config.getint("snapexpirationmonths", minimum=0)
         return lambda snaps, now: plan(snaps, now, days, months, zone)
+
+    # -- pins: snapshots retention keeps whatever its rule says -------------------------------
+    def pins(self) -> list[Pin]:
+        """The pins on this database's snapshots; a driver that cannot store pins has none."""
+        return []
+
+    def pin(self, snapid: str, reason: str, until: date | None = None, kind: str = "manual") -> Pin:
+        """Pin ``snapid`` (replacing its pin of the same kind).
+
+        :raises StorageError: when the driver cannot store pins, or there is no such snapshot.
+        """
+        raise StorageError(f"the {type(self).__name__} storage driver cannot pin snapshots")
+
+    def unpin(self, snapid: str, kind: str = "manual") -> bool:
+        """Remove ``snapid``'s pin of ``kind``; False when it had none."""
+        return False
+
+    def pin_verified(self, snapid: str) -> Pin:
+        """Make ``snapid`` the database's last verified snapshot: the one pin of kind VERIFIED."""
+        pin = self.pin(snapid, "last verified by a restore test", kind=VERIFIED)
+        for old in self.pins():
+            if old.kind == VERIFIED and old.snapid != snapid:
+                self.unpin(old.snapid, VERIFIED)
+        return pin
 
     def autoclone(self, clonename: str, max_age_hours: float, now: datetime | None = None) -> str:
         """Clone the newest snapshot at least ``max_age_hours`` old as ``clonename``.

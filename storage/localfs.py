@@ -53,15 +53,16 @@ import re
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from imagecopy import commands
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo, as_utc, backup_area, validate_name
+from .retention import Pin
 from .space import Usage, tree_usage
 
 log = logging.getLogger(__name__)
@@ -356,6 +357,44 @@ class LocalFS(SnapHandler):
                 raise StorageError(f"snapshot {snapid} has clones: {', '.join(clones)}")
             _drop_tree(self.snapdir / snapid, self._snap_meta(snapid), f"snapshot {snapid}")
         log.info("Snapshot %s dropped", snapid)
+
+    # -- pins: kept in the snapshot's metadata, so they go with it ----------------------
+    def pins(self) -> list[Pin]:
+        out = []
+        for rec in self.listsnapshots():
+            for p in (_read_json(self._snap_meta(rec.id)) or {}).get("pins", []):
+                until = date.fromisoformat(p["until"]) if p.get("until") else None
+                out.append(Pin(rec.id, str(p.get("reason", "")), until, str(p.get("kind", "manual"))))
+        return out
+
+    def pin(self, snapid: str, reason: str, until: date | None = None, kind: str = "manual") -> Pin:
+        pin = Pin(snapid, reason, until, kind)
+        self._change_pins(snapid, lambda pins: [p for p in pins if p.get("kind", "manual") != kind]
+                          + [{k: v for k, v in pin.to_dict().items() if k != "snapid"}])
+        return pin
+
+    def unpin(self, snapid: str, kind: str = "manual") -> bool:
+        found = [False]
+
+        def without(pins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            kept = [p for p in pins if p.get("kind", "manual") != kind]
+            found[0] = len(kept) != len(pins)
+            return kept
+        self._change_pins(snapid, without)
+        return found[0]
+
+    def _change_pins(self, snapid: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+        validate_name(snapid, "snapshot id")
+        self._require_roots()
+        with self._locked(self.snapdir):
+            if not self._is_snapshot(snapid):
+                raise StorageError(f"snapshot {snapid} of {self.dbname} not found in {self.snapdir}")
+            meta = self._snap_meta(snapid)
+            data = _read_json(meta) or {"id": snapid, "db": self.dbname,
+                                        "created": self._creation(snapid).isoformat()}
+            data["pins"] = change(list(data.get("pins", [])))
+            meta.parent.mkdir(exist_ok=True)
+            _write_json(meta, data)
 
     # -- clones -----------------------------------------------------------------------
     def clone(self, snapid: str, clonename: str) -> None:

@@ -124,6 +124,50 @@ def plan(snapshots: Sequence[SnapshotLike], now: datetime, expiration_days: int,
 
 
 
+# -- pins ---------------------------------------------------------------------------------------------
+
+VERIFIED = "verified"    # the pin autorestore keeps on the last snapshot a restore test proved
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A snapshot kept whatever the retention rule says, until a day (inclusive) or until unpinned."""
+
+    snapid: str
+    reason: str
+    until: date | None = None
+    kind: str = "manual"            # or VERIFIED
+
+    def active(self, today: date) -> bool:
+        return self.until is None or today <= self.until
+
+    def describe(self) -> str:
+        return f"pinned until {self.until.isoformat()}: {self.reason}" if self.until else f"pinned: {self.reason}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"snapid": self.snapid, "reason": self.reason, "kind": self.kind,
+                "until": self.until.isoformat() if self.until else None}
+
+
+def apply_pins(decisions: Sequence[Decision], pins: Sequence[Pin], now: datetime,
+               zone: tzinfo = timezone.utc) -> list[Decision]:
+    """Keep every snapshot an active pin holds that the rule would drop, saying which pin.
+
+    A pin is active through its ``until`` day in ``zone``; an expired pin no
+    longer protects.  Of several pins on one snapshot, the longest-lived speaks.
+    """
+    today = as_utc(now).astimezone(zone).date()
+    holding: dict[str, Pin] = {}
+    for pin in pins:
+        if not pin.active(today):
+            continue
+        best = holding.get(pin.snapid)
+        if best is None or (best.until is not None and (pin.until is None or pin.until > best.until)):
+            holding[pin.snapid] = pin
+    return [Decision(d.snapid, False, holding[d.snapid].describe()) if d.drop and d.snapid in holding else d
+            for d in decisions]
+
+
 # -- grandfather-father-son ------------------------------------------------------------------------
 
 GFS_UNITS = {"h": "hourly", "d": "daily", "w": "weekly", "m": "monthly", "y": "yearly"}
