@@ -10,6 +10,7 @@ names the file, the section and the key.
 from __future__ import annotations
 
 import configparser
+import math
 import os
 from pathlib import Path
 from typing import Mapping
@@ -44,6 +45,24 @@ RESTORE_DEFAULTS: dict[str, str] = {
 
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
+# No numeric key means anything near this (minutes, days, hours, a DBID, a count): a larger value
+# is a typo that would wait forever or overflow a sleep or a date.
+NUMBER_LIMIT = 10**12
+
+
+def _shown(value: float) -> str:
+    """A number as the user wrote it, near enough: integers whole, floats short."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def parse_bool(raw: str) -> bool:
+    """True/false from 1/0, true/false, yes/no, on/off in any case; ValueError for anything else."""
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(raw)
 
 # Sections of the toolset itself; the storage drivers' sections come from the driver
 # table in storage/__init__.py (see non_database_sections).  "credentials" is the section
@@ -102,9 +121,13 @@ def locate(name: str | None = None, env: Mapping[str, str] | None = None) -> Pat
         if not path.is_absolute() and path.parent == Path("."):
             beside = config_dir() / path
             path = beside if beside.exists() or not path.exists() else path.resolve()
-    if not path.is_file():
-        raise ConfigError(f"Configuration file {path} not found")
-    return path
+    try:
+        if path.is_file():
+            return path
+        exists = path.exists()
+    except OSError as exc:   # a directory on the way that we may not search
+        raise ConfigError(f"Configuration file {path} cannot be read: {exc.strerror or exc}") from exc
+    raise ConfigError(f"Configuration file {path} is not a file" if exists else f"Configuration file {path} not found")
 
 
 class Configuration:
@@ -126,6 +149,8 @@ class Configuration:
                 self._parser.read_file(fh)
         except FileNotFoundError as exc:
             raise ConfigError(f"Configuration file {self.path} not found") from exc
+        except OSError as exc:   # unreadable (permissions), a directory, an I/O error
+            raise ConfigError(f"Configuration file {self.path} cannot be read: {exc.strerror or exc}") from exc
         except (configparser.Error, UnicodeDecodeError) as exc:
             first = str(exc).splitlines()[0]
             raise ConfigError(f"{self.path}: cannot parse: {first}") from exc
@@ -167,35 +192,62 @@ class Configuration:
         raise ConfigError(f"{self.path}: [{self.section}] key '{param}' is missing")
 
     def getint(self, param: str, section: str | None = None, default: int | None = None,
-               minimum: int | None = None) -> int:
+               minimum: int | None = 0, maximum: int = NUMBER_LIMIT) -> int:
+        """An integer between ``minimum`` (0 unless told: no key takes a negative value) and ``maximum``.
+
+        The bound above keeps a typo (``1e308``, twenty digits) from waiting forever or
+        overflowing where the value becomes a sleep or a date.
+        """
         raw = self.get(param, section, None if default is None else str(default))
         try:
             value = int(raw.strip())
         except ValueError:
             raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
                               f"must be an integer, not '{raw}'") from None
-        if minimum is not None and value < minimum:
-            raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
-                              f"must be at least {minimum}, not {value}")
+        self._check_range(param, section, value, minimum, maximum)
         return value
 
-    def getfloat(self, param: str, section: str | None = None, default: float | None = None) -> float:
+    def getfloat(self, param: str, section: str | None = None, default: float | None = None,
+                 minimum: float | None = 0, maximum: float = NUMBER_LIMIT) -> float:
+        """A finite number between ``minimum`` (0 unless told) and ``maximum``; nan and inf are refused."""
         raw = self.get(param, section, None if default is None else str(default))
         try:
-            return float(raw.strip())
+            value = float(raw.strip())
         except ValueError:
             raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
                               f"must be a number, not '{raw}'") from None
+        if not math.isfinite(value):
+            raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
+                              f"must be a finite number, not '{raw.strip()}'")
+        self._check_range(param, section, value, minimum, maximum)
+        return value
+
+    def _check_range(self, param: str, section: str | None, value: float, minimum: float | None,
+                     maximum: float) -> None:
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
+                              f"must be at least {minimum}, not {_shown(value)}")
+        if value > maximum:
+            raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
+                              f"must be at most {maximum}, not {_shown(value)}")
 
     def getbool(self, param: str, section: str | None = None, default: bool | None = None) -> bool:
+        """1/0, true/false, yes/no, on/off in any case."""
         raw = self.get(param, section, None if default is None else str(default).lower())
-        word = raw.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
-                          f"must be true or false, not '{raw}'")
+        try:
+            return parse_bool(raw)
+        except ValueError:
+            raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' "
+                              f"must be true or false (also yes/no, on/off, 1/0), not '{raw}'") from None
+
+    def getchoice(self, param: str, section: str | None, choices: tuple[str, ...], default: str) -> str:
+        """One of ``choices`` (compared in lower case); anything else is a configuration error."""
+        raw = self.get(param, section, default)
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{self.path}: [{self._where(param, section)}] key '{param}' must be one of "
+                              f"{', '.join(choices)}, not '{raw.strip()}'")
+        return value
 
     def _where(self, param: str, section: str | None) -> str:
         """The section a value was read from, for messages."""
