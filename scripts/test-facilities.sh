@@ -46,7 +46,8 @@ up_zfs() {
     local pool=oibt$$
     truncate -s 2G "$dir/zpool.img"
     mkdir -p "$dir/zfs"
-    zpool create -m "$dir/zfs" "$pool" "$dir/zpool.img" >"$dir/last.err" 2>&1 \
+    # cachefile=none: a pool left by a killed run is not imported again at the next start.
+    zpool create -o cachefile=none -m "$dir/zfs" "$pool" "$dir/zpool.img" >"$dir/last.err" 2>&1 \
         || { fail ZFS "zpool create failed: $(reason)"; return; }
     echo "$pool" >"$dir/zpool.name"
     zfs create "$pool/backup" >"$dir/last.err" 2>&1 || { fail ZFS "zfs create failed: $(reason)"; return; }
@@ -155,7 +156,14 @@ down() {
         rm -f "$dir/ssh/sshd.pid"
     fi
     if [ -f "$dir/zpool.name" ]; then
-        zpool destroy -f "$(cat "$dir/zpool.name")" 2>/dev/null || echo "test-facilities: zpool destroy failed" >&2
+        # zfs-fuse calls a pool busy for a moment after its last unmount: retry.
+        local pool destroyed=
+        pool=$(cat "$dir/zpool.name")
+        for _ in $(seq 40); do
+            if zpool destroy -f "$pool" 2>"$dir/last.err"; then destroyed=1; break; fi
+            sleep 0.5
+        done
+        [ -n "$destroyed" ] || echo "test-facilities: zpool destroy $pool failed: $(reason)" >&2
         rm -f "$dir/zpool.name"
     fi
     if [ -f "$dir/zfs-fuse.ours" ] && [ -s "$dir/zfs-fuse.pid" ]; then
