@@ -15,12 +15,13 @@ import logging
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from imagecopy import layout, logs
+from imagecopy import commands, confcheck, layout, logs, runtime
 from imagecopy.catalog import open_catalog
 from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
 from imagecopy.errors import EXIT_SANDBOX, EXIT_USAGE, BackupError, UsageError
@@ -59,7 +60,7 @@ def selected_databases(config: Configuration, choice: str | None) -> list[str]:
         names = [choice]
     elif choice:
         names = [n for n in names if n != choice[1:]]
-    return [n for n in names if config.for_section(n).get("autorestoreenabled").strip() == "1"]
+    return [n for n in names if config.for_section(n).getbool("autorestoreenabled")]
 
 
 def restore_one(config: Configuration, db: str, slot: int | None = None) -> bool:
@@ -94,12 +95,15 @@ def restore_one(config: Configuration, db: str, slot: int | None = None) -> bool
         outcome.finished = datetime.now()
         log.info("Restore %s, elapsed time: %s", "successful" if outcome.success else "failed",
                  outcome.finished - outcome.started)
-        record(cfg, outcome, logfile, log)
+        recorded = record(cfg, outcome, logfile, log)
         purge_old_files(cfg, engine, logdir, log)
         logs.close()
     if interrupted is not None:
         raise interrupted
-    return outcome.success
+    if not recorded:
+        print(f"ERROR: {db}: the restore result was not recorded in the catalog (log: {logfile})",
+              file=sys.stderr)
+    return outcome.success and recorded
 
 
 def prepare(config: Configuration, db: str, slot: int | None, logfile: Path, outcome: RestoreOutcome
@@ -133,25 +137,33 @@ def purge_old_files(cfg: Configuration, engine: RestoreEngine | None, logdir: Pa
     logs.remove_old_logs(logdir, days, log)
 
 
-def record(cfg: Configuration, outcome: RestoreOutcome, logfile: Path, log: logging.Logger) -> None:
-    """The result into the catalog (with the whole log) and the Prometheus textfile."""
+def record(cfg: Configuration, outcome: RestoreOutcome, logfile: Path, log: logging.Logger) -> bool:
+    """The result into the catalog (with the whole log) and the Prometheus textfile.
+
+    :returns: False when the catalog could not be written: the run must not pass then, since
+        nobody would ever see this result.
+    """
     result = outcome.result(logfile=logfile.name)
     log.debug("Logging the result to catalog.")
     for handler in logging.getLogger().handlers:
         handler.flush()
+    recorded = True
     try:
         result.log_contents = logfile.read_text(errors="replace")
         with open_catalog(cfg) as catalog:
             catalog.create()
             catalog.record(result)
-    except (BackupError, OSError) as exc:
-        log.error("Logging the result to catalog failed: %s", exc)
+    except (BackupError, OSError, sqlite3.Error) as exc:
+        log.error("Logging the result to catalog failed: %s", runtime.one_line(str(exc)))
+        log.error("The result of this restore was NOT recorded in the catalog")
+        recorded = False
     metrics = cfg.get("autorestoremetricsfile", "autorestore", default="").strip()
     if metrics:
         try:
             write_textfile(Path(metrics), [result])
         except (BackupError, OSError) as exc:
             log.error("Writing metrics to %s failed: %s", metrics, exc)
+    return recorded
 
 
 def run_parallel(config: Configuration, cfgfile: Path, dbs: list[str], parallel: int) -> int:
@@ -170,7 +182,8 @@ def run_parallel(config: Configuration, cfgfile: Path, dbs: list[str], parallel:
     while queue or running:
         while queue and free:
             db, slot = queue.pop(0), free.pop(0)
-            proc = subprocess.Popen([sys.executable, str(script), str(cfgfile), db, f"--slot={slot}"])
+            proc = subprocess.Popen([sys.executable, str(script), str(cfgfile), db, f"--slot={slot}"],
+                                    env=commands.child_env(), preexec_fn=commands.die_with_parent())
             running[proc] = (db, slot)
         finished = None
         while finished is None:
@@ -190,17 +203,93 @@ def run_parallel(config: Configuration, cfgfile: Path, dbs: list[str], parallel:
     return failed
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def parse_args(argv: list[str]) -> tuple[str, str | None, int | None]:
+    """(configuration file, choice, slot); ``--slot=N`` is internal: a child of a parallel run.
+
+    :raises UsageError: with the usage text, or the reason a slot is refused.
+    """
     slot = None
     rest = []
     for a in argv:
-        if a.startswith("--slot="):     # internal: a child of a parallel run
-            slot = int(a.split("=", 1)[1])
+        if a.startswith("--slot="):
+            value = a.split("=", 1)[1]
+            if not value.isdigit() or not 1 <= int(value) <= 999:
+                raise UsageError(f"--slot must be a number from 1 to 999, not {value!r}")
+            slot = int(value)
         else:
             rest.append(a)
-    if len(rest) not in (1, 2) or rest[0].startswith("-"):
-        print(USAGE, file=sys.stderr)
+    if len(rest) not in (1, 2) or rest[0].startswith("-") or not rest[0].strip():
+        raise UsageError(USAGE)
+    choice = rest[1] if len(rest) == 2 else None
+    if slot is not None and (choice is None or choice.startswith(("-", "!"))):
+        raise UsageError("--slot needs one database name")
+    return rest[0], choice, slot
+
+
+def listing(config: Configuration, choice: str) -> int:
+    """--listvalidationdates, --createcatalog."""
+    if choice == "--listvalidationdates":
+        settings = [setting_from_config(config, db) for db in selected_databases(config, None)]
+        for line in describe_schedule(settings, date.today()):
+            print(line)
+        return 0
+    if choice == "--createcatalog":
+        with open_catalog(config) as catalog:
+            catalog.create()
+            print(f"Catalog ready: {catalog.describe()}")
+        return 0
+    raise UsageError(f"unknown option {choice} (see autorestore.py without arguments)")
+
+
+def restore_all(config: Configuration, dbs: list[str]) -> int:
+    """Every selected database under the restore host's lock; how many failed."""
+    logdir = Path(config.get("autorestorelogdir", "autorestore"))
+    logdir.mkdir(parents=True, exist_ok=True)
+    parallel = config.getint("autorestoreparallel", "autorestore", default=1, minimum=1)
+    failed = 0
+    with BackupLock(logdir, config.getfloat("maxlockwait", "generic", default=30), name="autorestore.lck"):
+        if parallel > 1 and len(dbs) > 1:
+            return run_parallel(config, Path(config.path), dbs, parallel)
+        raise_on_signals()
+        for db in dbs:
+            try:
+                if not restore_one(config, db):
+                    failed += 1
+            except Terminated:
+                failed += 1
+                print("Interrupted: the remaining databases are not restored.", file=sys.stderr)
+                break
+    return failed
+
+
+def run(config_name: str, choice: str | None, slot: int | None) -> int:
+    config = Configuration(locate(config_name), None, extra_defaults=RESTORE_DEFAULTS)
+    confcheck.warn_if_readable_secrets(config)
+    if choice is not None and choice.startswith("--"):
+        return listing(config, choice)
+    dbs = selected_databases(config, choice)
+    # Every value is checked before the first restore: a bad one is a configuration error
+    # (exit 2), not a failed restore recorded for each database.
+    confcheck.check(config, dbs, restore=True)
+    for db in dbs:
+        RestoreSettings.from_config(config, db, slot)
+    if slot is not None:            # a child: the parent holds the lock
+        if not dbs:
+            raise UsageError(f"database {choice} is not enabled for autorestore in {config.path}")
+        raise_on_signals()
+        return 0 if restore_one(config, dbs[0], slot) else 1
+    status = 1 if restore_all(config, dbs) else 0
+    print(f"Exitstatus is {status}")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    runtime.start()
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        config_name, choice, slot = parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
         return EXIT_USAGE
     if os.geteuid() == 0:
         # The old toolset exited 0 here; a cron job run as root would then "succeed" every night.
@@ -209,48 +298,17 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("AUTORESTORE_SAFE_SANDBOX") != "TRUE":
         print(SANDBOX_WARNING)
         return EXIT_SANDBOX
-    choice = rest[1] if len(rest) == 2 else None
+    runtime.lead_process_group()
     try:
-        config = Configuration(locate(rest[0]), None, extra_defaults=RESTORE_DEFAULTS)
-        if choice == "--listvalidationdates":
-            settings = [setting_from_config(config, db) for db in selected_databases(config, None)]
-            for line in describe_schedule(settings, date.today()):
-                print(line)
-            return 0
-        if choice == "--createcatalog":
-            with open_catalog(config) as catalog:
-                catalog.create()
-                print(f"Catalog ready: {catalog.describe()}")
-            return 0
-        if choice is not None and choice.startswith("--"):
-            raise UsageError(USAGE)
-        dbs = selected_databases(config, choice)
-        if slot is not None:            # a child: the parent holds the lock
-            raise_on_signals()
-            return 0 if restore_one(config, dbs[0], slot) else 1
-        logdir = Path(config.get("autorestorelogdir", "autorestore"))
-        logdir.mkdir(parents=True, exist_ok=True)
-        parallel = config.getint("autorestoreparallel", "autorestore", default=1, minimum=1)
-        failed = 0
-        with BackupLock(logdir, config.getfloat("maxlockwait", "generic", default=30), name="autorestore.lck"):
-            if parallel > 1 and len(dbs) > 1:
-                failed = run_parallel(config, Path(config.path), dbs, parallel)
-            else:
-                raise_on_signals()
-                for db in dbs:
-                    try:
-                        if not restore_one(config, db):
-                            failed += 1
-                    except Terminated:
-                        failed += 1
-                        print("Interrupted: the remaining databases are not restored.", file=sys.stderr)
-                        break
+        return run(config_name, choice, slot)
     except BackupError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
+        print(f"ERROR: {runtime.one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    status = 1 if failed else 0
-    print(f"Exitstatus is {status}")
-    return status
+    except OSError as exc:      # the log directory unwritable, a full disk
+        print(f"ERROR: {runtime.describe_oserror(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.kill_own_group()
 
 
 def cli() -> None:

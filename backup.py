@@ -7,19 +7,22 @@ only on success; 2 for bad usage, configuration or a lock not obtained.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from datetime import datetime
 from pathlib import Path
 
-from imagecopy import layout, logs
+from imagecopy import area, confcheck, layout, logs, runtime
 from imagecopy.backupjob import ACTIONS, BackupContext, BackupJob, template_values
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from imagecopy.lock import BackupLock
-from imagecopy.oracle import OracleExec
+from imagecopy.oracle import OracleExec, marker_values
 from imagecopy.templates import Templates
 
+# The datafiles' names, to warn when the backup area shares their filesystem.
+DATAFILE_NAMES_SQL = "select 'DATAFILENAME: '||name from v$datafile;\n"
 USAGE = f"Usage: backup.py <config> <{'|'.join(ACTIONS)}> [--dry-run] [--config=FILE]"
 
 
@@ -32,6 +35,10 @@ def parse_args(argv: list[str]) -> tuple[str, str, bool, str | None]:
             continue
         if a.startswith("--config="):
             config = a.split("=", 1)[1]
+            if not config.strip():
+                # Not "use the default": a scheduler entry that lost its file name must not back up
+                # with another environment's configuration.
+                raise UsageError("--config= needs a file name")
             continue
         rest.append(a)
     if len(rest) != 2 or rest[1].lower() not in ACTIONS or rest[0].startswith("-"):
@@ -39,7 +46,85 @@ def parse_args(argv: list[str]) -> tuple[str, str, bool, str | None]:
     return rest[0], rest[1].lower(), dry_run, config
 
 
+def open_session_log(config: Configuration, db: str, logfile: Path) -> logging.Logger:
+    """The session log, announced first; old logs removed."""
+    print(f"Log file for this session: {logfile}", flush=True)
+    log = logs.setup(db, logfile)
+    logs.remove_old_logs(logfile.parent, config.getint("logretention", "generic", minimum=0), log)
+    return log
+
+
+def run(db: str, action: str, dry_run: bool, config_name: str | None, state: dict) -> None:
+    """The action, under the backup area's lock; ``state`` learns the log file as soon as it exists.
+
+    The whole configuration is checked (also under --dry-run) before the backup area is
+    required to exist, and both before anything is written.
+    """
+    config = Configuration(locate(config_name), db)
+    confcheck.check(config)
+    maxlockwait = config.getfloat("maxlockwait", "generic")
+    backup_area = layout.backup_area(config, db)
+    logfile = None if dry_run else \
+        backup_area / layout.LOG_DIR / f"{db}_{datetime.now():%Y%m%dT%H%M%S}_{action}.log"
+    templates = Templates(values=template_values(config, db, backup_area, logfile))
+    snapper = None
+    if action == "imagecopywithsnap" and config.getbool("dosnapshot"):
+        from storage import create_snapper
+        snapper = create_snapper(config, db)
+    area.require(config, db, action)
+    log = logs.session_logger(db)
+    if logfile is not None:
+        log = open_session_log(config, db, logfile)
+        state["logfile"] = logfile
+    oraclehome = Path(config.get("oraclehome", "generic"))
+    log.debug("Oracle home: %s", oraclehome)
+    log.info("Configuration file: %s", config.path)
+    confcheck.warn_if_readable_secrets(config)
+    oracle = OracleExec(oraclehome, layout.tns_admin(config), logfile, dry_run=dry_run)
+    job = BackupJob(BackupContext(config, db, backup_area, oracle, templates, snapper, templates.values))
+    if dry_run:
+        job.run(action)
+        return
+    with BackupLock(backup_area, maxlockwait):
+        job.run(action)
+        if action in ("imagecopywithsnap", "report"):
+            warn_same_filesystem(job, backup_area, action)
+
+
+def warn_same_filesystem(job: BackupJob, backup_area: Path, action: str) -> None:
+    """WARNING when the area shares a filesystem with a (local) datafile: that is no backup at all.
+
+    The daily job compares the datafiles its RMAN refresh read (no extra Oracle session);
+    ``report`` asks SQL*Plus for them.
+    """
+    log = logs.session_logger(job.ctx.db)
+    names = job.oracle.datafile_names
+    if action == "report":
+        try:
+            names = marker_values(job.sqlplus(DATAFILE_NAMES_SQL, quiet=True), "DATAFILENAME: ")
+        except BackupError as exc:   # the check of a warning never fails the action
+            log.warning("Could not compare the backup area's filesystem with the datafiles': %s", exc)
+            return
+    warning = area.same_filesystem(backup_area, names)
+    if warning:
+        log.warning("%s", warning)
+
+
+def report_error(message: str, details: list[str], logfile: Path | None, log: logging.Logger) -> None:
+    """In the session log when there is one, and always one line on stderr: where the operator looks."""
+    if logfile is not None:
+        log.error("%s", message)
+        for line in details:
+            log.error("  %s", line)
+        unwritable = logs.log_write_failure()
+        where = f"the log file could not be written: {unwritable}" if unwritable else f"log: {logfile}"
+        print(f"ERROR: {runtime.one_line(message)} ({where})", file=sys.stderr)
+    else:
+        print(f"ERROR: {runtime.one_line(message)}" + "".join(f"\n  {line}" for line in details), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    runtime.start()
     argv = sys.argv[1:] if argv is None else argv
     try:
         db, action, dry_run, config_name = parse_args(argv)
@@ -49,58 +134,47 @@ def main(argv: list[str] | None = None) -> int:
     if action == "setschedule" and not os.environ.get("OSPASSWORD"):
         print("Environment variable OSPASSWORD must be set.", file=sys.stderr)
         return EXIT_USAGE
-    logfile: Path | None = None
-    lock: BackupLock | None = None
+    runtime.raise_on_signals()
+    runtime.lead_process_group()
     # Nothing reaches the screen through logging until the session log exists: errors before
     # that are one line on stderr.
     log = logs.session_logger(db)
+    state: dict = {}
     code = 0
     try:
-        config = Configuration(locate(config_name), db)
-        area = layout.backup_area(config, db)
-        if not dry_run:
-            logfile = area / layout.LOG_DIR / f"{db}_{datetime.now():%Y%m%dT%H%M%S}_{action}.log"
-            print(f"Log file for this session: {logfile}")
-            log = logs.setup(db, logfile)
-            logs.remove_old_logs(logfile.parent, config.getint("logretention", "generic", minimum=0), log)
-        oraclehome = Path(config.get("oraclehome", "generic"))
-        log.debug("Oracle home: %s", oraclehome)
-        log.info("Configuration file: %s", config.path)
-        oracle = OracleExec(oraclehome, layout.tns_admin(config), logfile, dry_run=dry_run)
-        templates = Templates(values=template_values(config, db, area, logfile))
-        snapper = None
-        if action == "imagecopywithsnap" and config.getbool("dosnapshot"):
-            from storage import create_snapper
-            snapper = create_snapper(config, db)
-        ctx = BackupContext(config, db, area, oracle, templates, snapper, templates.values)
-        job = BackupJob(ctx)
-        if dry_run:
-            job.run(action)
-        else:
-            lock = BackupLock(area, config.getfloat("maxlockwait", "generic"))
-            with lock:
-                job.run(action)
+        run(db, action, dry_run, config_name, state)
     except BackupError as exc:
-        if logfile is None:
-            print(f"ERROR: {exc}" + "".join(f"\n  {line}" for line in exc.details), file=sys.stderr)
-        else:
-            log.error("%s", exc)
-            for line in exc.details:
-                log.error("  %s", line)
+        report_error(str(exc), exc.details, state.get("logfile"), log)
         code = exc.exit_code
-    except KeyboardInterrupt:
-        log.error("Interrupted")
-        code = 130
+    except (KeyboardInterrupt, runtime.Terminated) as exc:
+        report_error(f"Interrupted: {exc}" if str(exc) else "Interrupted", [], state.get("logfile"), log)
+        code = 130 if isinstance(exc, KeyboardInterrupt) else 143
+    except OSError as exc:  # a full disk, a file system gone read-only or away
+        report_error(runtime.describe_oserror(exc), [], state.get("logfile"), log)
+        code = 1
     except Exception as exc:  # a bug: say what happened in one line and keep the traceback in the log
         log.debug("Unexpected error", exc_info=True)
-        log.error("Unexpected error: %s: %s", type(exc).__name__, exc)
+        report_error(f"Unexpected error: {type(exc).__name__}: {exc}", [], state.get("logfile"), log)
         code = 1
     finally:
+        runtime.kill_own_group()
         logs.close()
-        if logfile is not None and os.environ.get("BACKUP_LOG_TO_SCREEN", "").upper() == "TRUE":
-            print("\n\n======================\nBACKUP LOG FILE OUTPUT\n======================\n\n")
-            print(logfile.read_text(errors="replace") if logfile.exists() else "Log file not found")
+        show_log(state.get("logfile"))
+    if code == 0 and logs.log_write_failure():
+        # The action ran, but its log (RMAN's output, the errors) is lost: not a success.
+        print(f"ERROR: cannot write the log file {logs.log_write_failure()}", file=sys.stderr)
+        code = 1
     return code
+
+
+def show_log(logfile: Path | None) -> None:
+    """With BACKUP_LOG_TO_SCREEN=TRUE (Jenkins), the whole session log at the end."""
+    if logfile is not None and os.environ.get("BACKUP_LOG_TO_SCREEN", "").upper() == "TRUE":
+        print("\n\n======================\nBACKUP LOG FILE OUTPUT\n======================\n\n")
+        try:
+            print(logfile.read_text(errors="replace"))
+        except OSError:
+            print("Log file not found")
 
 
 def cli() -> None:

@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from imagecopy import commands
+from imagecopy import commands, runtime
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError
 
@@ -130,6 +130,7 @@ def describe(config: Configuration, db: str, oraclehome: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    runtime.start()
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1 or argv[0].startswith("-"):
         print(USAGE, file=sys.stderr)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from imagecopy import commands
+from imagecopy import commands, runtime
 from imagecopy.backupjob import ACTIONS
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError
@@ -20,6 +20,7 @@ USAGE = f"Usage: exec_all.py <{'|'.join(ACTIONS)}> [exclude_db1,exclude_db2]"
 
 
 def main(argv: list[str] | None = None) -> int:
+    runtime.start()
     argv = sys.argv[1:] if argv is None else argv
     if not 1 <= len(argv) <= 2 or argv[0].lower() not in ACTIONS:
         print(USAGE, file=sys.stderr)
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--- {db}: skipped")
             continue
         print(f"--- {db}: backup.py {db} {action}", flush=True)
-        result = commands.run([*launcher, db, action], check=False,
+        result = commands.run([*launcher, db, action], check=False, keep_ospassword=action == "setschedule",
                               on_line=lambda line: print(line, flush=True))
         if result.returncode != 0:
             print(f"--- {db}: FAILED with exit code {result.returncode}", flush=True)

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from imagecopy import layout
+from imagecopy import layout, runtime
 from imagecopy.catalog import Catalog, open_catalog
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, ConfigError
@@ -274,6 +274,7 @@ class _LazyCatalog:
 
 
 def main(argv: list[str] | None = None) -> int:
+    runtime.start()
     argv = sys.argv[1:] if argv is None else argv
     try:
         names, as_json = parse_args(argv)

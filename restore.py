@@ -22,12 +22,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from imagecopy import layout, logs
+from imagecopy import confcheck, layout, logs, runtime
 from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from imagecopy.oracle import OracleExec
 from imagecopy.templates import Templates
-from restorecommon import TIME_FORMAT, RestoreEngine, RestoreSettings, Terminated, raise_on_signals
+from restorecommon import MOUNT_METHODS, TIME_FORMAT, RestoreEngine, RestoreSettings, Terminated, raise_on_signals
 
 SID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,7}$")
 # The old toolset's options for a clone holding datafiles ([autorestore] restoremountoptions).
@@ -89,6 +89,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
+    runtime.start()
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
     asker = asker or Asker()
     try:
         config = Configuration(locate(args.configfile), args.db, extra_defaults=RESTORE_DEFAULTS)
+        confcheck.check(config, [args.db], restore=True)
+        confcheck.warn_if_readable_secrets(config)
         for value, check in ((args.target, check_time), (args.sid, check_sid), (args.mountdir, check_directory)):
             if value is not None and check(value):
                 raise UsageError(check(value))
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
                                              "database storage)?"):
             print("Then do not restore here.")
             return 1
-        method = config.get("autorestoremountmethod", "autorestore", default="fstab").strip().lower()
+        method = config.getchoice("autorestoremountmethod", "autorestore", MOUNT_METHODS, "fstab")
         mountdir = args.mountdir
         if mountdir is None and method != "clonepath":
             mountdir = asker.ask("Directory to mount the clone in: ", check_directory)
@@ -125,6 +128,9 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
         return exc.exit_code
     except (EOFError, KeyboardInterrupt):
         print("\nCancelled.", file=sys.stderr)
+        return 1
+    except OSError as exc:      # the log directory unwritable, a full disk
+        print(f"ERROR: {runtime.describe_oserror(exc)}", file=sys.stderr)
         return 1
 
 

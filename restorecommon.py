@@ -28,14 +28,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from imagecopy import commands, dbparams
+from imagecopy import commands, dbparams, runtime
 from imagecopy.catalog import RestoreResult
 from imagecopy.config import Configuration
 from imagecopy.errors import BackupError, ConfigError, RestoreError, StorageError
 from imagecopy.oracle import OracleExec, marker_value, marker_values
+from imagecopy.quoting import literal
+from imagecopy.runtime import Terminated  # noqa: F401 - re-exported to the scripts
 from imagecopy.templates import Templates
 
 log = logging.getLogger(__name__)
@@ -44,16 +45,9 @@ MOUNT_METHODS = ("fstab", "clonepath")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-class Terminated(BaseException):
-    """SIGTERM/SIGINT arrived: unwind through every ``finally`` so clean-up runs."""
-
-
 def raise_on_signals() -> None:
     """Turn SIGTERM and SIGINT into :class:`Terminated` (the default SIGTERM would skip clean-up)."""
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        raise Terminated(f"received signal {signal.Signals(signum).name}")
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    runtime.raise_on_signals((signal.SIGTERM, signal.SIGINT))
 
 
 @dataclass
@@ -82,10 +76,7 @@ class RestoreSettings:
         cfg = config.for_section(db)
         suffix = "" if slot is None else str(slot)
         scratch = Path(cfg.get("autorestoredestination", "autorestore"))
-        method = cfg.get("autorestoremountmethod", "autorestore", default="fstab").strip().lower()
-        if method not in MOUNT_METHODS:
-            raise ConfigError(f"{config.path}: [autorestore] key 'autorestoremountmethod' must be one of "
-                              f"{', '.join(MOUNT_METHODS)}, not '{method}'")
+        method = cfg.getchoice("autorestoremountmethod", "autorestore", MOUNT_METHODS, "fstab")
         return cls(
             db=db,
             scratch=scratch / f"slot{slot}" if slot is not None else scratch,
@@ -279,7 +270,7 @@ class RestoreEngine:
     def read_params(self, mountdir: Path, target: datetime | None) -> tuple[Path, str]:
         """autorestore.cfg of the clone, checked; the target time as RMAN is given it."""
         cfgfile = find_params(mountdir)
-        params = dbparams.read(cfgfile)
+        params = dbparams.load(cfgfile)
         self.outcome.facts = params
         lasttime = target.strftime(TIME_FORMAT) if target else params.get("lasttime", "")
         self.outcome.target = parse_time(lasttime)
@@ -320,7 +311,8 @@ class RestoreEngine:
         log.debug("Block change tracking file in the restored controlfile: %s (renamed to %s/bct.bct)",
                   bct or "(none)", self.s.scratch)
         # Oracle deletes the tracking file when tracking is disabled: point it into scratch first.
-        rename = f"alter database rename file '{bct}' to '{self.s.scratch}/bct.bct';" if bct else ""
+        rename = (f"alter database rename file {literal(bct, 'the block change tracking file name')} "
+                  f"to {literal(f'{self.s.scratch}/bct.bct', 'the scratch directory')};") if bct else ""
         self.sql(self.t.render("restore_bct.sql", renamebct=rename))
 
     def recover(self, lasttime: str) -> None:
@@ -424,6 +416,14 @@ class RestoreEngine:
         return problems
 
 
+def adrci_quote(value: str) -> str:
+    """``value`` as one double-quoted adrci word; a ';' (adrci's command separator), a quote or a
+    control character could add adrci commands, so they are refused."""
+    if any(ch in value for ch in ';"\'') or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ConfigError(f"path {value!r} cannot be given to adrci: it holds ';', a quote or a control character")
+    return f'"{value}"'
+
+
 def purge_diagnostics(oracle: OracleExec, logdir: Path, days: int) -> None:
     """adrci: purge diagnostic files older than ``days`` from every ADR home under the log dir."""
     adrci = oracle.oraclehome / "bin" / "adrci"
@@ -431,12 +431,14 @@ def purge_diagnostics(oracle: OracleExec, logdir: Path, days: int) -> None:
         log.debug("adrci not found in %s; diagnostic files not purged", oracle.oraclehome)
         return
     try:
-        out = commands.run([str(adrci), f"exec=set base {logdir}; show homes"], env=oracle.env(), check=False,
+        base = adrci_quote(str(logdir))
+        out = commands.run([str(adrci), f"exec=set base {base}; show homes"], env=oracle.env(), check=False,
                            describe="adrci").output
         homes = [line.strip() for line in out.splitlines()[out.splitlines().index("ADR Homes: ") + 1:]
                  if line.strip()] if "ADR Homes: " in out.splitlines() else []
         for home in homes:
-            commands.run([str(adrci), f"exec=set base {logdir}; set homepath {home}; purge -age {days * 1440}"],
+            commands.run([str(adrci), f"exec=set base {base}; set homepath {adrci_quote(home)}; "
+                                      f"purge -age {days * 1440}"],
                          env=oracle.env(), check=False, describe="adrci")
     except BackupError as exc:
         log.warning("Purging diagnostic files failed: %s", exc)

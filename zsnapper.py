@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from imagecopy import runtime
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from storage import create_snapper
@@ -209,6 +210,7 @@ def _setup_logging() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one zsnapper command; return its exit code (never raises, never exits)."""
+    runtime.start()
     args = sys.argv[1:] if argv is None else list(argv)
     _setup_logging()
     words = [a for a in args if not a.startswith("-")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from imagecopy import runtime
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError
 
@@ -11,6 +12,7 @@ USAGE = "Usage: zvolume.py <db> create"
 
 
 def main(argv: list[str] | None = None) -> int:
+    runtime.start()
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2 or argv[1].lower() != "create" or argv[0].startswith("-"):
         print(USAGE, file=sys.stderr)

@@ -5,10 +5,13 @@ session log as it arrives, and a failure raised with the lines that say why.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
+import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -24,10 +27,58 @@ class CommandResult:
     output: str
 
 
+def child_env(env: Mapping[str, str] | None = None, keep_ospassword: bool = False) -> dict[str, str]:
+    """The environment of a child: ``env`` (default: ours) without the OS password.
+
+    OSPASSWORD goes to SQL*Plus on stdin; no child needs it in its environment, where
+    /proc/<pid>/environ and any core dump would show it.  ``keep_ospassword`` is for
+    exec_all.py running ``backup.py <db> setschedule``, which needs it.
+    """
+    result = dict(os.environ if env is None else env)
+    if not keep_ospassword:
+        result.pop("OSPASSWORD", None)
+    return result
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's prctl, loaded in the parent (loading a library after fork is not safe); None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn: the child gets SIGKILL when this process dies, even by ``kill -9``.
+
+    Otherwise a killed backup leaves RMAN running, and the next run, taking over the
+    stale lock, would refresh the same backup area at the same time.
+    """
+    if _PRCTL is None:
+        return None
+    prctl, parent = _PRCTL, os.getpid()
+
+    def setup() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:      # the parent died before prctl: nobody would stop us
+            os._exit(1)
+    return setup
+
+
 def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, input_text: str | None = None,
         check: bool = True, on_line: Callable[[str], None] | None = None, timeout: float | None = None,
-        error_class: type[CommandError] = CommandError, describe: str | None = None) -> CommandResult:
+        error_class: type[CommandError] = CommandError, describe: str | None = None,
+        keep_ospassword: bool = False) -> CommandResult:
     """Run ``argv``; stdout and stderr are merged, streamed to ``on_line`` (default: debug log).
+
+    The child dies with this process (:func:`die_with_parent`) and never sees OSPASSWORD
+    (:func:`child_env`) unless ``keep_ospassword``.
 
     :raises CommandError: (or ``error_class``) when the program is missing or exits non-zero
         and ``check`` is set; ``details`` holds the last lines of its output.
@@ -42,8 +93,9 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, input_text
     lines: list[str] = []
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env) if env else None,
-                                text=True, errors="replace")
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                env=child_env(env, keep_ospassword), text=True, errors="replace",
+                                preexec_fn=die_with_parent())
     except OSError as exc:
         raise error_class(f"{name}: cannot start {argv[0]}: {exc.strerror}") from exc
     try:

@@ -53,6 +53,10 @@ def backup_area(config: Configuration, dbname: str) -> Path:
     path = Path(dest).expanduser()
     if not path.is_absolute():
         raise ConfigError(f"{config.path}: [generic] key 'backupdest' must be an absolute path, not '{dest}'")
+    if any(ch in dest for ch in "'\"") or any(ord(ch) < 32 or ord(ch) == 127 for ch in dest):
+        # It goes into RMAN and SQL string literals (channel format, archive destination).
+        raise ConfigError(f"{config.path}: [generic] key 'backupdest' must not contain a quote or a control "
+                          f"character: {dest!r}")
     if config.getbool("backupdestshared", "generic"):
         return path / validate_name(dbname, "database name")
     return path

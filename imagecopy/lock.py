@@ -3,7 +3,9 @@
 A hard link is atomic on NFS too, which is where backup areas live.  The lock
 file says who holds it (host, pid, start time, a random token).  A run waits
 up to ``maxlockwait`` minutes; a lock whose holder is a dead process on this
-same host is taken over, and the log says so.  The lock is released on every
+same host is taken over, and the log says so, once no process of the dead run's
+process group (recorded in the lock) is left: two runs must never write the same
+backup area.  The lock is released on every
 way out of the ``with`` block.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import LockError
+from .runtime import group_members
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,28 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _group_survivors(holder: dict) -> list[int]:
+    """Processes left of a dead holder's run: its process group, when the holder led it.
+
+    A group the holder did not lead (started by a shell that keeps its own group) also
+    holds unrelated processes, so only the holder's own group is looked at; its direct
+    children die with it anyway (commands.die_with_parent).
+    """
+    pgid = holder.get("pgid")
+    if not isinstance(pgid, int) or pgid != holder.get("pid") or pgid <= 1:
+        return []
+    members = group_members(pgid)
+    if members:
+        return members
+    try:
+        os.killpg(pgid, 0)      # off Linux, or /proc hidden: ask the kernel
+    except ProcessLookupError:
+        return []
+    except PermissionError:
+        return [pgid]
+    return [pgid]
 
 
 class BackupLock:
@@ -60,9 +85,9 @@ class BackupLock:
 
     def _try_link(self) -> bool:
         tmp = self.directory / f".{self.path.name}.{self.host}.{os.getpid()}.{self.token}"
-        tmp.write_text(json.dumps({"host": self.host, "pid": os.getpid(), "token": self.token,
-                                   "started": time.strftime("%Y-%m-%d %H:%M:%S")}))
         try:
+            tmp.write_text(json.dumps({"host": self.host, "pid": os.getpid(), "pgid": os.getpgrp(),
+                                       "token": self.token, "started": time.strftime("%Y-%m-%d %H:%M:%S")}))
             os.link(tmp, self.path)
             return True
         except FileExistsError:
@@ -109,8 +134,14 @@ class BackupLock:
             holder = self._holder()
             if holder and holder.get("host") == self.host and isinstance(holder.get("pid"), int) \
                     and not _alive(holder["pid"]):
-                if self._take_over_stale(holder):
-                    continue
+                survivors = _group_survivors(holder)
+                if not survivors:
+                    if self._take_over_stale(holder):
+                        continue
+                elif not announced:
+                    log.warning("The lock %s belongs to process %s, which no longer exists, but processes %s of "
+                                "its run are still alive; waiting for them", self.path, holder["pid"],
+                                ", ".join(str(p) for p in survivors[:10]))
             if not announced:
                 log.info("Locked! %s is held by process %s on %s since %s; waiting up to %s minutes",
                          self.path, (holder or {}).get("pid", "?"), (holder or {}).get("host", "?"),

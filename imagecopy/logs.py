@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from .runtime import one_line
+
 FILE_FORMAT = "%(asctime)s %(levelname)-8s %(name)-15s %(message)s"
 SCREEN_FORMAT = "%(asctime)s %(levelname)-8s %(name)-15s %(message)s"
 ROOT = "oib"
@@ -38,6 +40,25 @@ class _Scrubber(logging.Filter):
             record.msg = scrub(record.getMessage())
             record.args = None
         return True
+
+
+class _LogFileHandler(logging.FileHandler):
+    """A session log file that, when it cannot be written (disk full, file system gone), remembers
+    why instead of printing a traceback for every record: the script says so in its one error line
+    (:func:`log_write_failure`) and does not exit 0."""
+
+    failed: str | None = None
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if _LogFileHandler.failed is None:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            _LogFileHandler.failed = one_line(f"{self.baseFilename}: {reason}")
+
+
+def log_write_failure() -> str | None:
+    """``<file>: <reason>`` when a session log could not be written in this process, else None."""
+    return _LogFileHandler.failed
 
 
 def session_logger(name: str) -> logging.Logger:
@@ -79,7 +100,7 @@ def setup(label: str, logfile: Path | None = None, screen: bool = True, verbose:
         root.addHandler(sh)
     if logfile is not None:
         logfile.parent.mkdir(parents=True, exist_ok=True)
-        fh = logging.FileHandler(logfile, mode="a", encoding="utf-8")
+        fh = _LogFileHandler(logfile, mode="a", encoding="utf-8")
         fh.setLevel(logging.DEBUG)
         fh.setFormatter(_NameOnly(FILE_FORMAT, None, label))
         fh.addFilter(scrubber)
@@ -92,9 +113,12 @@ def close() -> None:
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_oib", False):
-            h.flush()
             root.removeHandler(h)
-            h.close()
+            try:
+                h.flush()
+                h.close()
+            except OSError:     # a full disk: already said once by the handler
+                pass
 
 
 def remove_old_logs(directory: Path, days: int, log: logging.Logger) -> int:

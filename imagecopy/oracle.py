@@ -21,6 +21,9 @@ from .logs import scrub
 log = logging.getLogger(__name__)
 
 ERROR_LINE = re.compile(r"^\s*(RMAN-\d+|ORA-\d+|SP2-\d+|PLS-\d+|TNS-\d+|LRM-\d+)")
+SQLPLUS_PREAMBLE = "set define off\n"
+# RMAN names each datafile it reads: the backup area is compared with their filesystems.
+INPUT_DATAFILE = re.compile(r"^\s*input datafile file number=\d+ name=(\S.*?)\s*$")
 # The three banner lines RMAN prints around every error stack carry no information.
 NOISE = ("RMAN-00571", "RMAN-00569")
 
@@ -42,6 +45,7 @@ class OracleExec:
         self.sid = sid
         self.dry_run = dry_run
         self.launches = {"rman": 0, "sqlplus": 0}
+        self.datafile_names: list[str] = []     # the datafiles RMAN read in this session
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -94,6 +98,10 @@ class OracleExec:
                 fh.seek(offset)
                 output = fh.read() + ("\n" + result.output if result.output else "")
         log.debug("RMAN execution time %.3fs", time.monotonic() - started)
+        for line in output.splitlines():
+            match = INPUT_DATAFILE.match(line)
+            if match and match.group(1) not in self.datafile_names:
+                self.datafile_names.append(match.group(1))
         if result.returncode != 0:
             # Raised, not logged: whoever handles the error logs it, once, with its details.
             raise OracleError(f"RMAN exited with code {result.returncode}",
@@ -108,6 +116,9 @@ class OracleExec:
         output is of no interest to a reader, never to hide errors: a failure
         still logs its error lines).
         """
+        # Substitution off before anything else: an '&' in a password or a path must neither prompt
+        # nor be replaced.
+        script = f"{SQLPLUS_PREAMBLE}{script}"
         if self.dry_run:
             self._show_dry_run("SQL*Plus", script)
             return ""

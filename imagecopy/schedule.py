@@ -22,6 +22,7 @@ from .config import SCRIPT_DIR, is_checkout
 from .errors import ConfigError, UsageError
 from .logs import redact
 from .oracle import marker_value, marker_values
+from .quoting import literal, literal_body
 
 if TYPE_CHECKING:
     from .backupjob import BackupJob
@@ -66,9 +67,9 @@ def backup_script() -> Path:
 
 
 def config_argument(job: BackupJob, program: str, position: int) -> str:
+    config = literal(f"--config={job.config.path.resolve()}", "the configuration file's path")
     return (f"dbms_scheduler.define_program_argument(program_name => '{program}', argument_position => {position}, "
-            f"argument_name => 'config', argument_type => 'VARCHAR2', "
-            f"default_value => '--config={job.config.path.resolve()}');")
+            f"argument_name => 'config', argument_type => 'VARCHAR2', default_value => {config});")
 
 
 def common_user_prefix(output: str) -> str:
@@ -83,6 +84,7 @@ def set_schedule(job: BackupJob) -> None:
     if not password:
         raise UsageError("Environment variable OSPASSWORD must be set.")
     redact(password)
+    redact(literal_body(password, "OSPASSWORD"))    # the form the script holds, should it ever be shown
     t = job.t
     out = job.sqlplus(t.render("sql_cdb_detect.sql"))
     prefix = common_user_prefix(out)
@@ -97,17 +99,19 @@ def set_schedule(job: BackupJob) -> None:
     script += t.render("sql_schedule_drop.sql", scheduleuser=user)
     job.sqlplus(script)
     log.info("Creating the OS credential for %s", job.config.get("osuser", "generic"))
-    job.sqlplus(t.render("sql_schedule_credential.sql", scheduleuser=user, osuser=job.config.get("osuser", "generic"),
-                         ospassword=password), quiet=True)
+    job.sqlplus(t.render("sql_schedule_credential.sql", scheduleuser=user,
+                         osuser=literal_body(job.config.get("osuser", "generic"), "[generic] osuser"),
+                         ospassword=literal_body(password, "OSPASSWORD")), quiet=True)
     with_config = bool(os.environ.get("BACKUPCONFIG"))
     values = {
         "scheduleuser": user,
-        "backupscript": str(backup_script()),
+        "backupscript": literal_body(backup_script(), "the backup program's path"),
+        "configname": literal_body(job.ctx.db, "the database name"),
         "numberofarguments": 3 if with_config else 2,
         "imagecopyconfigargument": config_argument(job, f"{user}.IMAGECOPY_PRG", 3) if with_config else "",
         "archlogconfigargument": config_argument(job, f"{user}.ARCHLOGBACKUP_PRG", 3) if with_config else "",
-        "schedulebackup": job.config.get("schedulebackup"),
-        "schedulearchlog": job.config.get("schedulearchlog"),
+        "schedulebackup": literal_body(job.config.get("schedulebackup"), "schedulebackup"),
+        "schedulearchlog": literal_body(job.config.get("schedulearchlog"), "schedulearchlog"),
         "backupjobenabled": "true" if job.config.getbool("backupjobenabled") else "false",
     }
     log.info("Creating scheduler programs, schedules and jobs")

@@ -13,6 +13,7 @@ def session_log(benv, action: str, db: str = "orcl") -> str:
 
 
 def test_rman_failure_is_logged_once(benv):
+    benv.area.mkdir()       # the backup area must exist: a missing one is refused before any Oracle call
     result = benv.backup("validatebackup")          # nothing backed up yet: RMAN fails
     assert result.returncode == 1
     assert result.stdout.count("RMAN exited with code 1") == 1, result.stdout
@@ -23,6 +24,7 @@ def test_rman_failure_is_logged_once(benv):
 def test_sqlplus_failure_is_logged_once(benv):
     with benv.config.open("a") as fh:
         fh.write("\n[nodb]\ndbid: 42\nrecoverywindow: 2\nparallel: 1\nsnapexpirationdays: 7\ngimanaged: false\n")
+    (benv.root / "backup" / "nodb").mkdir()
     result = benv.script("backup.py", "nodb", "missingarchlog")   # no such TNS alias: SQL*Plus fails
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.count("SQL*Plus exited with code 1") == 1, result.stdout
