@@ -6,6 +6,7 @@
 #                                   generated keys; writes <dir>/facilities.env
 #   test-facilities.sh down <dir>   undo whatever "up" did (safe to run twice)
 #
+# Sizes (sparse files): OIB_ZFS_POOL_SIZE (2G), OIB_BTRFS_SIZE (1G).
 # <dir> must be new or empty, and holds every file of the run (pool and image
 # files, keys, sshd's configuration and log).  facilities.env has one KEY=value
 # line per fact the tests need; a facility that cannot be set up is written as
@@ -44,7 +45,7 @@ up_zfs() {
         touch "$dir/zfs-fuse.ours"
     fi
     local pool=oibt$$
-    truncate -s 2G "$dir/zpool.img"
+    truncate -s "${OIB_ZFS_POOL_SIZE:-2G}" "$dir/zpool.img"
     mkdir -p "$dir/zfs"
     # cachefile=none: a pool left by a killed run is not imported again at the next start.
     zpool create -o cachefile=none -m "$dir/zfs" "$pool" "$dir/zpool.img" >"$dir/last.err" 2>&1 \
@@ -58,7 +59,7 @@ up_zfs() {
 
 up_btrfs() {
     command -v mkfs.btrfs >/dev/null || { fail BTRFS "btrfs-progs is not installed"; return; }
-    truncate -s 1G "$dir/btrfs.img"
+    truncate -s "${OIB_BTRFS_SIZE:-1G}" "$dir/btrfs.img"
     mkfs.btrfs -q "$dir/btrfs.img" >"$dir/last.err" 2>&1 || { fail BTRFS "mkfs.btrfs failed: $(reason)"; return; }
     local loop
     loop=$(losetup -f --show "$dir/btrfs.img" 2>"$dir/last.err") || { fail BTRFS "losetup failed: $(reason)"; return; }
