@@ -2,7 +2,7 @@
 
 ``Database`` works on the controlfile named by an instance's parameters.  A
 transaction takes the next SCN, applies its change records to the datafiles
-through the same code recovery uses (:func:`redo.apply_record`), appends them
+as change vectors (:func:`redo.changed_block`, the change recovery applies), appends them
 to the online log and to the database's history (the test oracle: every
 change ever made, kept outside anything RMAN can delete).  A log switch
 writes the online log as an archivelog to every enabled destination.
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import blocks, clock, redo
+from . import blocks, clock, redo, redolog
 from .controlfile import Controlfile, locked, new_document, oracle_stamp
 from .datafile import Datafile, DatafileError, random_suffix
 from .datafile import create as create_datafile
@@ -61,13 +61,18 @@ class Transaction:
         rec = {"scn": self.scn, "t": self.t, **rec}
         if "op" not in rec:
             df = self.db.datafile(rec["f"])
-            redo.apply_record(df, rec)
+            old_block = df.read(rec["b"])
+            # The change vector names the version it changes (the block's SCN now); the live
+            # database writes it unchecked, as a change to a corrupt block would first raise
+            # ORA-01578 in a real session (not simulated).
+            rec["p"] = blocks.block_scn(old_block)
+            df.write(rec["b"], redo.changed_block(rec, old_block, df.file_no, df.block_size))
             for i, old in enumerate(self.records):
                 if "op" not in old and old["f"] == rec["f"] and old["b"] == rec["b"]:
                     # One record per block and SCN, as recovery skips a record whose SCN the block
-                    # already carries (which makes a recovery run again after a stop harmless).
-                    self.records[i] = rec if "s" in rec else {
-                        "scn": self.scn, "t": self.t, "f": rec["f"], "b": rec["b"],
+                    # already carries; it changes the version before the transaction.
+                    self.records[i] = dict(rec, p=old["p"]) if "s" in rec else {
+                        "scn": self.scn, "t": self.t, "f": rec["f"], "b": rec["b"], "p": old["p"],
                         "blk": blocks.read_json_payload(df.read(rec["b"]))}
                     return
         self.records.append(rec)
@@ -176,19 +181,31 @@ class Database:
         self._append_redo(tx.records)
 
     def _append_redo(self, records: list[dict]) -> None:
+        """Records to this instance's current log (numbering them) and to the history."""
+        path = self.online_log_path()
+        if not path.exists() or path.stat().st_size == 0:
+            th = self.cf.thread(self.thread_no) or {"sequence": 1, "log_first_change": 0, "log_first_time": 0.0}
+            self._start_online_log(self.thread_no, th, first_record=1)
+        redolog.append_online(path, records)
         text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)
         self.history_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.online_log_path(), "a") as fh:
-            fh.write(text)
         with open(self.history_path, "a") as fh:
             fh.write(text)
 
+    def _start_online_log(self, thread: int, th: dict, first_record: int) -> None:
+        doc = self.cf.doc
+        redolog.start_online(self.online_log_path(thread), {
+            "dbid": doc["dbid"], "thread": thread, "sequence": th["sequence"],
+            "first_change": th["log_first_change"], "first_time": th["log_first_time"],
+            "resetlogs_id": doc["resetlogs_id"], "first_record": first_record})
+
+    def online_log(self, thread: int | None = None) -> tuple[dict | None, list[dict]]:
+        """A thread's current log: its header and verified records (RedoLogError if corrupt)."""
+        number = thread or self.thread_no
+        return redolog.read_online(self.online_log_path(number), number)
+
     def online_records(self, thread: int | None = None) -> list[dict]:
-        try:
-            text = self.online_log_path(thread).read_text()
-        except FileNotFoundError:
-            return []
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return self.online_log(thread)[1]
 
     # -- dictionary and tables -------------------------------------------
     def dictionary(self) -> dict:
@@ -337,7 +354,8 @@ class Database:
         th = cf.thread(number)
         if th is None:
             raise OraError("ORA-01618", f"redo thread {number} is not enabled - cannot mount")
-        records = self.online_records(number)
+        online_head, records = self.online_log(number)
+        first_record = online_head["first_record"] if online_head else 1
         when = self.now()
         next_change = doc["current_scn"] + 1
         header = {
@@ -345,6 +363,7 @@ class Database:
             "sequence": th["sequence"], "first_change": th["log_first_change"],
             "next_change": next_change, "first_time": th["log_first_time"], "next_time": when,
             "resetlogs_id": doc["resetlogs_id"], "block_size": doc["block_size"],
+            "first_record": first_record,
         }
         dests = self.archive_destinations()
         if not dests:
@@ -360,7 +379,7 @@ class Database:
         th["sequence"] += 1
         th["log_first_change"] = next_change
         th["log_first_time"] = when
-        self.online_log_path(number).write_text("")
+        self._start_online_log(number, th, first_record + len(records))
         self.checkpoint(next_change, when)
         from .standby import ship  # redo transport to the standbys (SERVICE= destinations)
         ship(self, header, records)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from . import redo
+from . import redo, redolog
 from .controlfile import Controlfile
 from .database import Database, omf_datafile_name
 from .datafile import Datafile
@@ -156,11 +156,23 @@ def _thread_logs(cf: Controlfile, logs: dict[tuple[int, int], dict], th: dict, s
 
 
 def _records(db: Database, thread: int, rows: list[dict], online: bool) -> Iterator[dict]:
-    """A thread's change records in SCN order: its archived logs, then its online log."""
+    """A thread's change records in SCN order: its archived logs, then its online log.
+
+    Each log is verified as it is read (blocks, records) and must continue the one
+    before it (first change = the previous next change, record numbers without a gap).
+    """
+    prev: dict | None = None
     for row in rows:
-        yield from redo.read_archivelog(Path(row["name"]))[1]
+        where = f"ORA-00334: archived log: '{row['name']}'"
+        head, records = redo.read_archivelog(Path(row["name"]), sequence=row["sequence"])
+        redolog.check_chain(prev, head, where)
+        prev = head
+        yield from records
     if online:
-        yield from db.online_records(thread)
+        head, records = db.online_log(thread)
+        if head is not None:
+            redolog.check_chain(prev, head, redolog.online_where(db.online_log_path(thread), thread))
+        yield from records
 
 
 def _account(report: RecoveryReport, result: redo.RecoveryResult) -> None:

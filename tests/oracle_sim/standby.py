@@ -198,7 +198,11 @@ def deliver_due(state: Path, sid: str) -> int:
             if not is_standby(db.cf.doc):
                 return 0       # it became a primary (not simulated): nothing to receive
             for q in due:
-                receive(db, *redo.read_archivelog(Path(q["file"])))
+                try:
+                    receive(db, *redo.read_archivelog(Path(q["file"])))
+                except redo.RedoLogError as exc:
+                    # RFS refuses a log that fails verification; the primary goes on
+                    db.instance.alert("\n".join(["RFS: rejected a corrupt archived log", *exc.lines]))
             apply(db)
             db.cf.save()
         (d / "queue.json").write_text(json.dumps([q for q in queue if q not in due], indent=1))
@@ -263,7 +267,11 @@ def apply(db: Database) -> None:
         if row.get("registrar") == "RFS" and row.get("applied") == "NO" and row["status"] == "A" \
                 and Path(row["name"]).exists():
             pending.setdefault((row["thread"], row["sequence"]), row)
-    logs = [redo.read_archivelog(Path(row["name"])) for row in pending.values()]
+    try:
+        logs = [redo.read_archivelog(Path(row["name"]), sequence=row["sequence"]) for row in pending.values()]
+    except redo.RedoLogError as exc:
+        _stop(db, exc.lines)
+        return
     records = sorted((r for _h, recs in logs for r in recs if start < r["scn"] < bound), key=lambda r: r["scn"])
     files = {d["file"]: db.datafile(d["file"]) for d in cf.datafiles()}
 
@@ -277,7 +285,12 @@ def apply(db: Database) -> None:
             doc["tablespaces"].append(entry["ts"])
         return db.datafile(entry["file"])
 
-    redo.replay(records, files, start, on_add_datafile=add_file)
+    try:
+        # the same change-vector checks as media recovery: MRP stops on redo that does not fit a block
+        redo.replay(records, files, start, on_add_datafile=add_file)
+    except redo.RedoInconsistent as exc:
+        _stop(db, ["ORA-00283: recovery session canceled due to errors", *exc.lines])
+        return
     for rec in records:
         if rec.get("op") == "dropts":
             _drop(db, rec)
@@ -288,6 +301,11 @@ def apply(db: Database) -> None:
         if row.get("registrar") == "RFS" and row.get("applied") == "NO" and row["next_change"] <= bound:
             row["applied"] = "YES"
     db.instance.alert(f"Media Recovery applied through SCN {bound} at {clock.fmt(db.now())}")
+
+
+def _stop(db: Database, lines: list[str]) -> None:
+    """Managed recovery stops with an error in the alert log; the standby's checkpoint stays where it was."""
+    db.instance.alert("\n".join(["MRP0: Background Media Recovery terminated with error", *lines]))
 
 
 def _drop(db: Database, rec: dict) -> None:

@@ -164,7 +164,11 @@ def test_the_block_check_catches_a_wrong_recovery(backed_up, tmp_path, mistake):
     assert len(needed) >= 2
     if mistake == "skip_one_archivelog":
         records = list(redo.iter_log_records(needed[1:]))   # the log holding T's redo is skipped
-        redo.replay(records, dict(copies), start, until_time=until)
+        try:
+            redo.replay(records, dict(copies), start, until_time=until)
+        except redo.RedoInconsistent:
+            return      # a change met a block of another version: the change vectors caught it first
+        # every later change fitted (no block of the skipped log changed again): only the comparison can tell
     else:
         records = list(redo.iter_log_records(needed))
         redo.replay(records, dict(copies), start, until_time=until + 30)

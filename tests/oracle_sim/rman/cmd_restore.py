@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .. import recovery
+from .. import recovery, redo
 from ..controlfile import Controlfile, locked
 from ..database import Database, omf_datafile_name
 from ..datafile import Datafile, copy_datafile, write_header
@@ -248,6 +248,9 @@ def run_recover_database(ctx: Context, stmt: st.RecoverDatabase) -> None:
             report = recovery.recover(db, until_time=until_time, until_scn=until_scn)
     except OraError as exc:
         raise RmanError.from_ora(exc) from exc
+    except (redo.RedoLogError, redo.RedoInconsistent) as exc:
+        # the files keep what was applied before the error, as after a real stuck recovery
+        raise RmanError("ORA-00283: recovery session canceled due to errors", *exc.lines) from exc
     except recovery.MissingArchivelog as exc:
         found = [(t, s, row["name"]) for (t, s), row in sorted(available.items())
                  if t == exc.thread and s < exc.sequence and row["next_change"] > start]
