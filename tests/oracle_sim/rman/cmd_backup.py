@@ -324,7 +324,7 @@ def run_recover_copy(ctx: Context, stmt: st.RecoverCopy) -> None:
                 ch = chans[i % len(chans)]
                 header, body = _load(handle, headers, ch)
                 for copy in copies:
-                    _apply(copy, header, body)
+                    _apply(copy, header, body, handle, ch)
                 out.line(f"channel {ch.name}: piece handle={handle} tag={pieces_by_handle[handle]['tag']}")
                 out.line(f"channel {ch.name}: restored backup piece 1")
                 out.line(f"channel {ch.name}: restore complete, elapsed time: {elapsed(time.monotonic() - started)}")
@@ -353,11 +353,16 @@ def _load(handle: str, cache: dict, ch: Channel) -> tuple[dict, bytes]:
                         channel=ch.name) from exc
 
 
-def _apply(copy: dict, header: dict, body: bytes) -> None:
-    """Write a piece's blocks of one file into its copy and move the copy's checkpoint."""
+def _apply(copy: dict, header: dict, body: bytes, handle: str, ch: Channel) -> None:
+    """Write a piece's blocks of one file into its copy (each checked first) and move the copy's checkpoint."""
     entry = next(e for e in header["files"] if e["file"] == copy["file"])
+    try:
+        checked = pieces.checked_piece_blocks(handle, header, body, copy["file"])
+    except RmanError as exc:
+        exc.channel = ch.name
+        raise
     df = Datafile(Path(copy["name"]))
-    df.write_many(pieces.piece_blocks(header, body, copy["file"]))
+    df.write_many(checked)
     df.set_checkpoint(entry["checkpoint_scn"], entry["checkpoint_time"])
     copy["checkpoint_scn"] = entry["checkpoint_scn"]
     copy["checkpoint_time"] = entry["checkpoint_time"]

@@ -155,6 +155,7 @@ def restore_datafiles(ctx: Context, stmt: st.Restore) -> None:
                 out.line(f"destination for restore of datafile {entry['file']:05d}: {dest}")
                 if not Path(copy["name"]).exists():
                     raise RmanError(*pieces.missing_file_lines(copy["name"]), channel=ch.name)
+                pieces.check_copy_blocks(Path(copy["name"]), entry["file"], ch.name)
                 header = copy_datafile(Path(copy["name"]), dest, copy["checkpoint_scn"], copy["checkpoint_time"])
                 header.pop("tag", None)
                 write_header(dest, header)

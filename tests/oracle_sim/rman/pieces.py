@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .. import simfile
+from .. import blocks, simfile
 from ..controlfile import Controlfile, oracle_stamp
 from ..database import Database
 from ..datafile import Datafile, write_header
@@ -83,6 +83,23 @@ def add_piece_row(cf: Controlfile, handle: Path, header: dict, start: float, now
     }
     cf.doc["backup_pieces"].append(row)
     return row
+
+
+def check_copy_blocks(path: Path, file_no: int, channel: str) -> None:
+    """Every block of a datafile copy checked as RMAN reads it (MAXCORRUPT 0: one corrupt block fails)."""
+    for b, data in Datafile(path).iter_blocks():
+        if not blocks.is_valid(data, file_no, b):
+            raise RmanError(f"ORA-19566: exceeded limit of 0 corrupt blocks for file {path}", channel=channel)
+
+
+def checked_piece_blocks(handle: str, header: dict, body: bytes, file_no: int) -> dict[int, bytes]:
+    """A piece's blocks of one datafile, each checksum checked as RMAN restores them."""
+    out = piece_blocks(header, body, file_no)
+    for b, data in out.items():
+        if not blocks.is_valid(data, file_no, b):
+            raise RmanError(f"ORA-19870: error while restoring backup piece {handle}",
+                            f"ORA-19599: block number {b} is corrupt in backup piece {handle}")
+    return out
 
 
 def piece_blocks(header: dict, body: bytes, file_no: int) -> dict[int, bytes]:
