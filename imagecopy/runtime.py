@@ -61,25 +61,29 @@ def kill_own_group() -> int:
     """SIGKILL every other process of this run's group (when this process leads it); how many.
 
     Called on every way out: whatever a child started (and did not take into a group of
-    its own) does not outlive the run.
+    its own) does not outlive the run.  The other commands of a shell pipeline
+    (``backup.py ... | tee``) share the group but are this process's siblings, children
+    of the same shell: they are left alone.
     """
-    me = os.getpid()
+    me, parent = os.getpid(), os.getppid()
     if os.getpgrp() != me:
         return 0
     killed = 0
-    for pid in group_members(me):
-        if pid != me:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except OSError:
-                pass
+    for pid, ppid in group_members(me, with_parents=True):
+        if pid == me or (ppid == parent and parent > 1):
+            continue
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        except OSError:
+            pass
     return killed
 
 
-def group_members(pgid: int) -> list[int]:
-    """The processes of process group ``pgid`` (Linux /proc; empty elsewhere)."""
-    members = []
+def group_members(pgid: int, with_parents: bool = False) -> list:
+    """The live processes of process group ``pgid`` (Linux /proc; empty elsewhere); with
+    ``with_parents``, (pid, parent pid) pairs."""
+    members: list = []
     try:
         entries = os.listdir("/proc")
     except OSError:
@@ -96,7 +100,7 @@ def group_members(pgid: int) -> list[int]:
         fields = stat[stat.rfind(")") + 2:].split()
         # a zombie has finished; it only waits for a parent to collect its status
         if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-            members.append(int(entry))
+            members.append((int(entry), int(fields[1])) if with_parents else int(entry))
     return members
 
 

@@ -119,3 +119,27 @@ def test_umask_is_027():
         assert os.umask(0) == 0o027
     finally:
         os.umask(old)
+
+
+@linux_only
+def test_kill_own_group_spares_the_other_commands_of_a_pipeline(tmp_path: Path):
+    """``backup.py ... | tee``: tee shares the leader's group but is the shell's child, not the run's."""
+    script = tmp_path / "leader.py"
+    script.write_text(f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from imagecopy import runtime
+sys.stdin.readline()
+print(runtime.kill_own_group(), flush=True)
+""")
+    # as a job-control shell does: the first command leads the group, the next one joins it
+    leader = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, process_group=0)
+    sibling = subprocess.Popen(["sleep", "30"], process_group=leader.pid)
+    try:
+        out, _ = leader.communicate("go\n", timeout=30)
+        assert out.strip() == "0"
+        assert alive(sibling.pid), "the other command of the pipeline was killed"
+    finally:
+        sibling.kill()
+        sibling.wait()
