@@ -3,7 +3,11 @@
 
 Actions: config, setschedule, imagecopywithsnap, missingarchlog,
 generaterestore, report, validatebackup, backupimagecopy.  Exit status 0
-only on success; 2 for bad usage, configuration or a lock not obtained.
+only on success; 2 for bad usage, configuration, a backup area that does not
+exist (nothing is created: a failed mount must not be backed up to local
+disk) or a lock not obtained; 143 on SIGTERM, 130 on Ctrl-C; 1 for any other
+failure, a session log that could not be written included.  Every error is
+one ``ERROR:`` line on stderr, also after the session log exists.
 """
 from __future__ import annotations
 
