@@ -205,7 +205,7 @@ def test_rman_recover_stops_on_a_flipped_byte_with_oracles_stack(backed_up, tmp_
     needed = [p for _s, p in logs if redo.read_archivelog_header(p)["next_change"] > start]
     _flip(needed[0], 200)
     with pytest.raises(AssertionError) as failure:
-        restore_until(sim, clone, tmp_path / "scratch", float(int(after[-1][1]) + 1))
+        restore_until(sim, clone, tmp_path / "scratch", float(int(after[7][1]) + 1))   # inside the archived redo
     text = str(failure.value)
     for line in ("RMAN-03002: failure of recover command", "ORA-00283: recovery session canceled due to errors",
                  "ORA-00368: checksum error in redo log block", "ORA-00353: log corruption near block",
