@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 SECTION = "zfs"
 PROPERTIES = ("type", "creation", "used", "referenced", "origin", "mountpoint")
-BUSY_RETRIES = 10
+BUSY_RETRIES = 12       # waits of 0.1 s, 0.2 s ... about 7 s in all
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ class ZFS(SnapHandler):
             if "busy" not in said or attempt == BUSY_RETRIES - 1:
                 self._changed()
                 self._raise(result.argv, result.returncode, said)
-            time.sleep(0.5)
+            time.sleep(0.1 * (attempt + 1))
         self._changed()
         log.info("Clone %s dropped", clonename)
 
