@@ -234,11 +234,11 @@ def test_shutdown_immediate_and_mount_states(orcl):
 
 # -- errors ------------------------------------------------------------------------------
 
-def test_unknown_sql_is_ora_00900_and_whenever_exits_1(orcl):
+def test_invalid_sql_fails_with_oracles_code_and_whenever_exits_1(orcl):
     result = orcl.sqlplus("whenever sqlerror exit failure\nconn / as sysdba\nselect * frm dual;\n"
                           "prompt not reached\n", sid="orcl")
     assert result.returncode == 1
-    assert "ORA-00900: invalid SQL statement" in result.stdout
+    assert "ORA-00923: FROM keyword not found where expected" in result.stdout      # as Oracle says
     assert "not reached" not in result.stdout
 
     result = orcl.sqlplus("whenever sqlerror exit failure\nconn / as sysdba\n"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..instance import OraError
-from . import cmd_backup, cmd_maint, cmd_restore, cmd_session, cmd_spfile, cmd_validate
+from . import cmd_backup, cmd_maint, cmd_restore, cmd_session, cmd_spfile, cmd_validate, unsimulated
 from . import statements as st
 from .context import Context, RunState
 from .lexer import EOF, LexError, Token, statement_end, tokenize
@@ -55,6 +55,7 @@ HANDLERS: dict[type, Callable] = {
     st.Catalog: cmd_maint.run_catalog,
     st.Crosscheck: cmd_maint.run_crosscheck,
     st.ListCmd: cmd_maint.run_list,
+    st.NotSimulated: unsimulated.run,
 }
 
 # Commands after which a due controlfile autobackup waits (RMAN takes it after a run of them).
@@ -249,7 +250,7 @@ def parse_tokens(source: str, tokens: list[Token]) -> st.Stmt | ParseError:
     try:
         return Parser(source, [*tokens, eof]).parse()
     except ParseError as exc:
-        return exc
+        return unsimulated.recognise(source, tokens, exc.token) or exc
 
 
 # -- command line ------------------------------------------------------------------------------------

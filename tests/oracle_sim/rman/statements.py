@@ -36,6 +36,13 @@ class Exit(Stmt):
 
 
 @dataclass
+class NotSimulated(Stmt):
+    """Valid RMAN the simulator does not model (see ``unsimulated``)."""
+    command: ClassVar[str] = "not simulated"
+    text: str = ""
+
+
+@dataclass
 class Run(Stmt):
     command: ClassVar[str] = "run"
     body: list = field(default_factory=list)

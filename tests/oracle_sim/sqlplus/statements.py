@@ -17,7 +17,7 @@ from .. import session as sim_session
 from ..controlfile import locked
 from ..database import Database, parse_location
 from ..instance import Instance, OraError, unquote
-from . import ddl, query, views
+from . import ddl, oracle_sql, query, views
 from . import values as V
 from .context import DbSession
 from .query import PositionedError
@@ -57,10 +57,12 @@ def norm(sql: str) -> str:
 
 def execute(s: DbSession, sql: str, binder: Any = None) -> Result:
     """Run one SQL statement (no trailing ';')."""
-    text = sql.strip()
+    text = oracle_sql.blank_comments(sql.strip()).strip()
     n = norm(text)
     head = n.split(" ", 1)[0] if n else ""
     if head in ("SELECT", "WITH") or text.startswith("("):
+        s.running_instance()              # no parse without an instance (ORA-01034)
+        oracle_sql.check_query(text)
         if re.search(r"\.NEXTVAL\b", n):
             db = writable(s)
             with db.changing():
