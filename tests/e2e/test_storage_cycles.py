@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -121,12 +122,18 @@ class StorageSite:
     def script(self, name: str, *args: str) -> subprocess.CompletedProcess:
         return self.box.py(self.box.script(name), *args, env=self.env())
 
-    def setup(self) -> None:
+    def setup(self, verify: str | None = None) -> None:
+        """The database, the configuration, the backup volume; ``verify`` replaces the
+        restore test's verification query (and makes every night a validation night)."""
         self.simctl("create", "--name", "orcl", "--dbid", str(DBID), "--oradata", str(self.w / "oradata"),
                     "--fra", str(self.w / "fra"))
+        autorestore: dict[str, object] = {"autorestoresid": "ar"}
+        database: dict[str, dict[str, object]] = {}
+        if verify:
+            autorestore["autorestoremodulus"] = 1
+            database["orcl"] = {"customverifydate": verify}
         self.cfg.write_text(siteconfig.render(self.w, self.w / "oh", {"orcl": DBID}, generic=self.generic,
-                                              storage=self.storage,
-                                              autorestore={"autorestoresid": "ar"}))
+                                              storage=self.storage, autorestore=autorestore, database=database))
         self.box.give(self.cfg)
         out = self.ok(self.script("zvolume.py", "orcl", "create"))
         assert "created" in out
@@ -227,3 +234,20 @@ def test_the_whole_cycle(site: StorageSite):
                          env=site.env(ORACLE_HOME=str(oh), PATH=f"{oh}/bin:{os.environ['PATH']}")))
     site.ok(site.script("zsnapper.py", "orcl", "dropclone", clone["clonename"]))
     assert site.clones() == []
+
+
+def test_a_failed_restore_test_drops_its_clone(site: StorageSite):
+    site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
+    site.backup("config")
+    for _ in range(2):
+        site.simctl("workload", "--sid", "orcl", "-n", "8")
+        site.backup("imagecopywithsnap")
+        time.sleep(1.1)
+    result = site.box.py(site.box.script("autorestore.py"), str(site.cfg), env=site.env())
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Exitstatus is 1" in result.stdout
+    assert site.clones() == [], "the failed restore test left its clone"
+    assert [s["numclones"] for s in site.snapshots()] == [0, 0]
+    con = sqlite3.connect(site.w / "autorestore" / "log" / "autorestore.db")
+    [(success, log)] = list(con.execute("select success, logfilecontents from restoreaction"))
+    assert success == 0 and "more than 5 minutes" in log, log
