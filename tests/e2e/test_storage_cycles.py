@@ -251,3 +251,26 @@ def test_a_failed_restore_test_drops_its_clone(site: StorageSite):
     con = sqlite3.connect(site.w / "autorestore" / "log" / "autorestore.db")
     [(success, log)] = list(con.execute("select success, logfilecontents from restoreaction"))
     assert success == 0 and "more than 5 minutes" in log, log
+
+
+@pytest.mark.parametrize("kind", ["zfs-local", "btrfs-local"])
+def test_storage_that_refuses_the_user_is_one_clear_line(sandbox, kind: str):
+    """Without sudo the test user may not run the storage command: zsnapper says so in one
+    line naming the command, with a non-zero exit and no traceback."""
+    site = StorageSite(sandbox, kind, f"refused-{kind}-{len(list(sandbox.base.iterdir()))}")
+    try:
+        site.setup()
+        section = "zfs" if kind.startswith("zfs") else "btrfs"
+        site.storage[section]["sudo"] = "false"
+        site.cfg.write_text(siteconfig.render(site.w, site.w / "oh", {"orcl": DBID}, generic=site.generic,
+                                              storage=site.storage))
+        result = site.script("zsnapper.py", "orcl", "list")
+        assert result.returncode != 0
+        said = (result.stdout + result.stderr).strip()
+        assert "Traceback" not in said
+        errors = [line for line in said.splitlines() if line.startswith("ERROR")]
+        assert len(errors) == 1, said
+        assert ("'zfs get" if section == "zfs" else "'btrfs subvolume") in errors[0]
+        assert "exit code" in errors[0], errors[0]
+    finally:
+        site.close()
