@@ -40,7 +40,7 @@ up_zfs() {
         # No daemon answering: start our own, remembered so "down" stops only that one.
         zfs-fuse --pidfile "$dir/zfs-fuse.pid" --no-kstat-mount >"$dir/last.err" 2>&1 \
             || { fail ZFS "zfs-fuse did not start: $(reason)"; return; }
-        for _ in $(seq 50); do zpool list >/dev/null 2>&1 && break; sleep 0.1; done
+        for _ in $(seq 300); do zpool list >/dev/null 2>&1 && break; sleep 0.1; done
         zpool list >/dev/null 2>&1 || { fail ZFS "zfs-fuse started but zpool does not answer"; return; }
         touch "$dir/zfs-fuse.ours"
     fi
@@ -167,7 +167,11 @@ down() {
         [ -n "$destroyed" ] || echo "test-facilities: zpool destroy $pool failed: $(reason)" >&2
         rm -f "$dir/zpool.name"
     fi
-    if [ -f "$dir/zfs-fuse.ours" ] && [ -s "$dir/zfs-fuse.pid" ]; then
+    # The daemon we started may serve another run's pool by now (runs side by side
+    # reuse a running zfs-fuse): stop it only when no pool is left.
+    if [ -f "$dir/zfs-fuse.ours" ] && [ -s "$dir/zfs-fuse.pid" ] && [ -n "$(zpool list -H -o name 2>/dev/null)" ]; then
+        echo "test-facilities: leaving zfs-fuse running for the pools still imported" >&2
+    elif [ -f "$dir/zfs-fuse.ours" ] && [ -s "$dir/zfs-fuse.pid" ]; then
         local pid
         pid=$(cat "$dir/zfs-fuse.pid")
         kill "$pid" 2>/dev/null
