@@ -269,3 +269,27 @@ def test_comments_inside_any_statement_are_skipped_as_oracle_does(orcl):
                          "select /* hint-like */ to_char(sysdate, 'yyyy') -- the year\n from dual;")
     assert out.count("Session altered.") == 2
     assert "ORA-" not in out
+
+
+# Statements other than queries, through SQL*Plus: the code Oracle gives for each mistake.
+INVALID_OTHER = [
+    ("alter sesion set nls_date_format = 'yyyy'", "ORA-00940"),          # invalid ALTER command
+    ("alter system swich logfile", "ORA-02065"),                          # illegal option for ALTER SYSTEM
+    ("alter database opne read only", "ORA-02231"),                       # missing or invalid option
+    ("create usr x identified by y", "ORA-00901"),                        # invalid CREATE command
+    ("insert into app.transactions values (1,", "ORA-00936"),            # missing expression
+    ("insert app.transactions values (1, sysdate)", "ORA-00925"),         # missing INTO keyword
+    ("insert into app.transactions (id, createtime) valeus (1, sysdate)", "ORA-00926"),   # missing VALUES
+    ("insert into app.transactions values 1", "ORA-00906"),               # missing left parenthesis
+    ("update app.transactions id = 1", "ORA-00971"),                      # missing SET keyword
+    ("update app.transactions set id 1", "ORA-00927"),                    # missing equal sign
+    ("update app.transactions set id = where id = 1", "ORA-00936"),
+    ("delete from app.transactions where", "ORA-00936"),
+    ("delete from app.transactions where id = 1 limit 1", "ORA-00933"),  # not properly ended
+]
+
+
+@pytest.mark.parametrize("sql, code", INVALID_OTHER)
+def test_an_invalid_statement_fails_in_sqlplus_with_oracles_code(orcl, sql, code):
+    out = _sqlplus(orcl, sql + ";")
+    assert f"ERROR at line 1:\n{code}:" in out, out

@@ -102,6 +102,11 @@ def check_query(sql: str) -> None:
     QueryChecker(tokenize(sql)).statement()
 
 
+def check_dml(sql: str) -> None:
+    """Raise Oracle's error for an INSERT, UPDATE or DELETE Oracle's parser rejects."""
+    QueryChecker(tokenize(sql)).dml()
+
+
 class QueryChecker:
     """Recursive descent over the tokens of one query; each method consumes one construct."""
 
@@ -148,6 +153,53 @@ class QueryChecker:
             self.i += 2
         if self.tok.kind != "eof":
             raise self.fail("ORA-00933", "SQL command not properly ended")
+
+    def dml(self) -> None:
+        """INSERT INTO t [(cols)] VALUES (…) | query; UPDATE t SET c = e, … [WHERE]; DELETE [FROM] t [WHERE]."""
+        if self.take("INSERT"):
+            self.expect("INTO", "ORA-00925", "missing INTO keyword")
+            self.dml_target()
+            if self.take("("):
+                self.expression_list()
+                self.close()
+            if self.take("VALUES"):
+                self.expect("(", "ORA-00906", "missing left parenthesis")
+                self.expression_list()
+                self.close()
+            elif self.at("SELECT", "WITH", "("):
+                self.subquery()
+            else:
+                raise self.fail("ORA-00926", "missing VALUES keyword")
+        elif self.take("UPDATE"):
+            self.dml_target()
+            self.expect("SET", "ORA-00971", "missing SET keyword")
+            while True:
+                self.primary()
+                self.expect("=", "ORA-00927", "missing equal sign")
+                self.expression()
+                if not self.take(","):
+                    break
+            if self.take("WHERE"):
+                self.condition()
+        else:
+            self.expect("DELETE", "ORA-00900", "invalid SQL statement")
+            self.take("FROM")
+            self.dml_target()
+            if self.take("WHERE"):
+                self.condition()
+        if self.take("RETURNING", "RETURN"):
+            self.expression_list()
+            self.expect("INTO", "ORA-00925", "missing INTO keyword")
+            self.expression_list()
+        if self.tok.kind != "eof":
+            raise self.fail("ORA-00933", "SQL command not properly ended")
+
+    def dml_target(self) -> None:
+        if not self.name_token():
+            raise self.fail("ORA-00903", "invalid table name")
+        self.dotted_name()
+        if self.name_token() and not self.at("SET", "VALUES"):
+            self.i += 1
 
     def subquery(self) -> None:
         if self.take("WITH"):

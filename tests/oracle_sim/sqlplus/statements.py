@@ -72,6 +72,9 @@ def execute(s: DbSession, sql: str, binder: Any = None) -> Result:
             return Result(result=rs)
         return Result(result=query.run_query(s, text, binder))
     if head in ("INSERT", "UPDATE", "DELETE", "MERGE"):
+        if head != "MERGE":
+            s.running_instance()
+            oracle_sql.check_dml(text)
         return dml(s, text, head, binder)
     if head in ("COMMIT", "ROLLBACK", "SAVEPOINT"):
         s.running_instance()
