@@ -235,7 +235,14 @@ NOT_SIMULATED_RMAN = [
     "duplicate target database to dup1;",
     "flashback database to scn 1000;",
     "list incarnation;",
+    "list backup;",
 ]
+
+
+def test_list_backup_summary_is_simulated(orcl):
+    result = orcl.rman("connect target /\nlist backup summary;\nexit\n", sid="orcl")
+    assert result.returncode == 0
+    assert "specification does not match any backup in the repository" in result.stdout
 
 
 @pytest.mark.parametrize("text", NOT_SIMULATED_RMAN)

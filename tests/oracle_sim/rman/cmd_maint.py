@@ -447,6 +447,10 @@ def run_list(ctx: Context, stmt: st.ListCmd) -> None:
             _copy_table(ctx, rows)
         else:
             out.line("specification does not match any datafile copy in the repository")
+    elif not stmt.summary:
+        # the detailed listing (one block per backup set and piece) is not modelled; the summary is
+        raise RmanError("RMAN-00600: internal error, arguments [simulator: list backup (without summary) "
+                        "is not simulated]", bare=True)
     else:
         rows = [p for p in cf.doc["backup_pieces"] if p["status"] in ("A", "U", "X")]
         if not rows:
