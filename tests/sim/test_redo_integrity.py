@@ -211,3 +211,25 @@ def test_rman_recover_stops_on_a_flipped_byte_with_oracles_stack(backed_up, tmp_
                  "ORA-00368: checksum error in redo log block", "ORA-00353: log corruption near block",
                  f"ORA-00334: archived log: '{needed[0]}'"):
         assert line in text
+
+
+def test_standby_apply_stops_on_a_corrupt_block_and_the_primary_goes_on(sim):
+    """Managed recovery runs the same change-vector checks: it stops (alert log), it does not heal the block."""
+    from oracle_sim import standby
+    sim.create_db("orcl")
+    standby.create_standby(sim.state, primary="orcl", name="orclsb", oradata=sim.root / "sbo", fra=sim.root / "sbf")
+    prim = sim.db("orcl")
+    table = prim.dictionary()["tables"]["APP.TRANSACTIONS"]
+    f, b = table["file"], table["blocks"][-1]            # every transaction adds a row to this block
+    sb = sim.db("orclsb")
+    before = sb.cf.doc["current_scn"]
+    sb.corrupt_block(f, b, path=Path(sb.cf.datafile(f)["name"]))
+    prim.workload(3, rng=random.Random(1))
+    with prim.changing():
+        prim.switch_logfile()                            # ships and delivers at once (no delay)
+    sb = sim.db("orclsb")
+    assert sb.cf.doc["current_scn"] == before            # nothing applied past the error
+    alert = next((sim.state / "diag").rglob("alert_orclsb.log")).read_text()
+    assert "MRP0: Background Media Recovery terminated with error" in alert
+    assert f"ORA-10567: Redo is inconsistent with data block (file# {f}, block# {b}" in alert
+    assert prim.cf.doc["current_scn"] > before           # the primary went on
