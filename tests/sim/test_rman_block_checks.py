@@ -45,3 +45,21 @@ def test_restore_from_a_copy_with_a_corrupt_block_fails_with_ora_19566(orcl, tmp
     ok(orcl.rman(script("startup mount;"), sid="orcl"))
     text = failed(orcl.rman(script("restore datafile 4;"), sid="orcl"))
     assert f"ORA-19566: exceeded limit of 0 corrupt blocks for file {copy}" in text
+
+
+def test_restore_archivelog_validate_reads_every_redo_block(orcl):
+    """A corrupt archived log is not a restorable one: validation names it as missing (RMAN-06025)."""
+    db = orcl.db("orcl")
+    db.workload(4)
+    with db.changing():
+        db.switch_logfile()
+    db.reload()
+    row = db.cf.live_archived_logs()[-1]
+    path = Path(row["name"])
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0x01
+    path.write_bytes(bytes(data))
+    text = failed(orcl.rman(script("restore archivelog all validate;"), sid="orcl"))
+    assert "RMAN-06026: some targets not found - aborting restore" in text
+    assert (f"RMAN-06025: no backup of archived log for thread 1 with sequence {row['sequence']} "
+            f"and starting SCN of {row['first_change']} found to restore") in text

@@ -14,7 +14,7 @@ import os
 import time
 from pathlib import Path
 
-from .. import blocks, simfile
+from .. import blocks, redo
 from ..controlfile import Controlfile
 from ..database import Database
 from ..datafile import Datafile, DatafileError
@@ -304,8 +304,9 @@ def _check_archivelogs(ctx: Context, db: Database, ch: Channel) -> None:
         good = None
         for r in candidates:
             try:
-                _kind, header, _body = simfile.read(Path(r["name"]), "ARCHIVELOG")
-            except simfile.SimFileError:
+                # every redo block is read and checked; a copy that fails is not one RMAN can restore
+                header, _records = redo.read_archivelog(Path(r["name"]), sequence=seq)
+            except redo.RedoLogError:
                 continue
             if header.get("dbid") == db.cf.doc["dbid"]:
                 good = r
