@@ -35,6 +35,7 @@ from .config import Configuration
 from .errors import BackupError, BackupInvariantError, ConfigError, OracleError
 from .logs import redact
 from .oracle import OracleExec, marker_value, marker_values
+from .quoting import literal
 from .templates import Templates
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,9 @@ class BackupJob:
             log.error("Writing backup metrics to %s failed: %s", path, exc)
 
     def do_config(self) -> None:
-        self.ctx.archdir.mkdir(parents=True, exist_ok=True)
+        # Never anything above the area: a backupdest whose mount failed must not fill the local disk.
+        self.ctx.area.mkdir(exist_ok=True)
+        self.ctx.archdir.mkdir(exist_ok=True)
         script = ""
         if self.registercatalog:
             log.info("Checking from RMAN catalog if database is already registered")
@@ -207,7 +210,8 @@ class BackupJob:
         snapid = self.take_snapshot()
         # 4. + 5. refresh
         log.info("Checking for expired datafile copies")
-        deletes = "".join(f"delete noprompt datafilecopy '{name}';\n" for name in expired)
+        deletes = "".join(f"delete noprompt datafilecopy {literal(name, 'a datafile copy name')};\n"
+                          for name in expired)
         if expired:
             log.info("- Deleting %d expired datafile copies", len(expired))
         log.info("Refresh imagecopy")

@@ -2,19 +2,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
-import signal
 import stat
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, ok
+from .conftest import ok
 
 pytestmark = pytest.mark.slow
 
@@ -158,56 +154,3 @@ def test_a_full_disk_while_logging_is_one_line(configured, tmp_path, size_kb):
         assert "No space left on device" in one_error_line(result)
     finally:
         subprocess.run(["umount", "-l", str(full)], capture_output=True)
-
-
-def proc_children_of_group(pgid: int) -> list[int]:
-    alive = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[2] == str(pgid) and fields[0] != "Z":
-                alive.append(int(entry))
-    return alive
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
-@pytest.mark.parametrize("step", ["Switch current log", "Refresh imagecopy"])
-def test_kill_9_leaves_no_orphan_and_the_rerun_succeeds(configured, step):
-    """kill -9 of backup.py while RMAN or SQL*Plus runs: no process of the run survives it."""
-    benv = configured
-    ok(benv.backup("imagecopywithsnap"))
-    time.sleep(1.1)
-    before = {p.name for p in (benv.root / "snapshots" / "orcl").iterdir() if not p.name.startswith(".")}
-    benv.workload(5)
-    env = benv.env(ORASIM_DELAY="3", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, str(REPO / "backup.py"), "orcl", "imagecopywithsnap"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if step in line:
-            time.sleep(0.3)     # the Oracle tool has started
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    # The kernel kills the children at once (PR_SET_PDEATHSIG); an orphan would sleep on (ORASIM_DELAY), then
-    # run its script to the end.
-    deadline = time.monotonic() + 1
-    while proc_children_of_group(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert proc_children_of_group(proc.pid) == [], "a process of the killed run outlived it"
-    benv.checker().forget()
-    time.sleep(1.1)
-    out = ok(benv.backup("imagecopywithsnap"))
-    lock = benv.area / "backup.lck"
-    assert not lock.exists()
-    if "Took over the stale lock" not in out:
-        assert "Locked!" not in out
-    after = {p.name for p in (benv.root / "snapshots" / "orcl").iterdir() if not p.name.startswith(".")}
-    assert before <= after, "a snapshot was lost"
-    holder = json.loads(lock.read_text()) if lock.exists() else None
-    assert holder is None
