@@ -182,7 +182,8 @@ def test_kill_at_each_step_then_a_normal_run_succeeds(configured, step):
             os.kill(proc.pid, signal.SIGKILL)
             break
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, seen
+    # After the last step's line only a file write is left: the run may end before the signal lands.
+    assert proc.returncode == -signal.SIGKILL or (step == STEPS[-1] and proc.returncode == 0), seen
     # The children die with the run (PR_SET_PDEATHSIG): an orphan would sleep on (ORASIM_DELAY), then run
     # its script to the end and write the backup area beside the next run.
     assert wait_group_gone(proc.pid) == [], "a process of the killed run outlived it"

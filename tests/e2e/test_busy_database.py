@@ -49,13 +49,16 @@ def test_busy_database_restores_exactly_to_lasttime(site):
         _, err = worker.communicate(timeout=60)
     assert worker.returncode in (0, -15), err
     snaps = site.snapshots("orcl")
-    # Redo was generated between each snapshot's SCN query and its log switch: the snapshot's
-    # newest archivelog holds changes past its recovery target.
+    # Redo was generated between a snapshot's SCN query and its log switch: the snapshot's newest
+    # archivelog holds changes past its recovery target.  (On a loaded machine one switch may find the
+    # workload between transactions; the scenario must have happened at least once.)
+    busy_at_switch = []
     for snap in snaps[1:]:
         target = int(next(line.split(": ", 1)[1] for line in (snap / "autorestore.cfg").read_text().splitlines()
                           if line.startswith("lastscn")))
         newest = max((snap / "archivelog").iterdir(), key=lambda p: redo.read_archivelog_header(p)["next_change"])
-        assert any(r["scn"] > target for r in redo.read_archivelog(newest)[1]), f"{snap.name}: quiet at switch"
+        busy_at_switch.append(any(r["scn"] > target for r in redo.read_archivelog(newest)[1]))
+    assert any(busy_at_switch), "no redo between the SCN query and the log switch in any snapshot"
     # ... and during the refresh that followed (changes newer than the log switch, before the next snapshot).
     history = read_history(site.state, DBID)
     assert len({r["scn"] for r in history}) > 50, "the workload hardly ran"
