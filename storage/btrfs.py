@@ -27,6 +27,11 @@ subvolume, the snapshots, the qgroups); a retention run then issues one delete
 per dropped snapshot.  btrfs itself would delete a snapshot that has clones
 (they are independent subvolumes); this driver refuses, as ZFS does.
 
+A new snapshot or clone never lands inside an existing directory of the same
+name (btrfs would put it there): its path is checked first with ``test -e``,
+run without sudo, so with ``sudo`` the three directories must still be
+searchable by the user running the scripts.
+
 Other keys: ``sudo``, ``host``, ``port``, ``user``, ``keyfile``,
 ``knownhosts``, ``timeout`` (storage.remote) and ``sharedpaths`` (true when the
 server's paths are the same on this host, for the ``clonepath`` mount method).
