@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -98,6 +99,17 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, input_text
                                 preexec_fn=die_with_parent())
     except OSError as exc:
         raise error_class(f"{name}: cannot start {argv[0]}: {exc.strerror}") from exc
+    # The timeout covers the whole run: a program that hangs without printing is killed too
+    # (waiting only after its output ended would wait for ever).
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        proc.kill()
+    timer = threading.Timer(timeout, expire) if timeout is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     try:
         if input_text is not None:
             assert proc.stdin is not None
@@ -111,12 +123,18 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, input_text
             line = raw.rstrip("\n")
             lines.append(line)
             sink(line)
-        returncode = proc.wait(timeout=timeout)
+        returncode = proc.wait()
     except BaseException:
         # Never leave a child behind: a killed backup must not keep RMAN running unsupervised.
         proc.kill()
         proc.wait()
         raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if expired.is_set():
+        raise error_class(f"{name} did not finish within {timeout:g} s and was stopped",
+                          details=[line for line in lines if line.strip()][-5:])
     result = CommandResult(argv, returncode, "\n".join(lines))
     if check and returncode != 0:
         tail = [line for line in lines if line.strip()][-5:]

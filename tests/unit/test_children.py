@@ -143,3 +143,12 @@ print(runtime.kill_own_group(), flush=True)
     finally:
         sibling.kill()
         sibling.wait()
+
+
+def test_a_command_that_hangs_without_output_is_stopped_at_its_timeout():
+    from imagecopy.errors import CommandError
+    started = time.monotonic()
+    with pytest.raises(CommandError, match="did not finish within 0.5 s"):
+        commands.run(["sleep", "30"], timeout=0.5, describe="sleep")
+    assert time.monotonic() - started < 5
+    assert commands.run(["true"], timeout=5).returncode == 0       # a quick one is untouched
