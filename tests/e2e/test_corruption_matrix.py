@@ -11,6 +11,7 @@ case cannot silently drop out.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -127,13 +128,15 @@ def _restore_py(site) -> tuple[int, str]:
 
 def backed_up_three_times(site) -> None:
     """orcl backed up three times, validation on.  Database time is real time (no --advance), so that
-    restore.py finds the newest snapshot for its lasttime; transactions run during the last backup, so
-    there is redo between the copies' checkpoint and the recovery target."""
+    restore.py finds the newest snapshot for its lasttime; the last backup's transactions run a second
+    before it (lasttime has whole seconds), so there is redo between the copies' checkpoint and the
+    recovery target, and transactions run during it too, past the target."""
     site.add_db("orcl", DBID)
     site.write_config(modulus=1)
     site.backup("orcl", "config")
     site.cycles(2, workload=("-n", "8"))
     site.simctl("workload", "--sid", "orcl", "-n", "8")
+    time.sleep(1.1)
     worker = background_workload(site, "orcl")
     try:
         site.backup("orcl", "imagecopywithsnap")
