@@ -92,6 +92,8 @@ def restore_one(config: Configuration, db: str, slot: int | None = None) -> bool
         # it is recorded whatever happened, after the clean-up.
         if engine is not None:
             engine.cleanup()
+            if outcome.success:
+                keep_verified(engine, outcome, log)
         outcome.finished = datetime.now()
         log.info("Restore %s, elapsed time: %s", "successful" if outcome.success else "failed",
                  outcome.finished - outcome.started)
@@ -123,6 +125,19 @@ def prepare(config: Configuration, db: str, slot: int | None, logfile: Path, out
     snapper = create_snapper(cfg, db)
     oracle = OracleExec(Path(cfg.get("oraclehome", "generic")), layout.tns_admin(cfg), logfile, sid=settings.sid)
     return RestoreEngine(settings, snapper, oracle, Templates(), outcome)
+
+
+def keep_verified(engine: RestoreEngine, outcome: RestoreOutcome, log: logging.Logger) -> None:
+    """Pin the snapshot just proven to restore as the database's last verified one (the pin moves on).
+
+    Retention then keeps it whatever its age, so one snapshot known to restore always
+    exists.  A storage that cannot pin leaves the restore a success, with a warning.
+    """
+    try:
+        engine.snapper.pin_verified(str(outcome.snapid))
+        log.info("Snapshot %s pinned as the last verified one", outcome.snapid)
+    except Exception as exc:  # noqa: BLE001 - the restore itself succeeded
+        log.warning("Could not pin snapshot %s as the last verified one: %s", outcome.snapid, exc)
 
 
 def purge_old_files(cfg: Configuration, engine: RestoreEngine | None, logdir: Path, log: logging.Logger) -> None:

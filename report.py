@@ -64,6 +64,8 @@ class SnapshotSummary:
     count: int
     latest: datetime | None = None
     oldest: datetime | None = None
+    verified: str | None = None                              # the last verified snapshot (its pin)
+    pins: list[str] = field(default_factory=list)            # "<snap> pinned until …: reason"
 
 
 @dataclass
@@ -134,18 +136,22 @@ def query_jobs(config: Configuration, db: str) -> dict[str, JobInfo]:
 
 def query_snapshots(config: Configuration, db: str) -> SnapshotSummary:
     from storage import create_snapper  # drivers pull in HTTP/SSH clients: import only when needed
-    from storage.retention import as_utc
+    from storage.retention import VERIFIED, as_utc
 
     snapper = create_snapper(config, db)
     snaps = snapper.listsnapshots(sortbycreation=True, sortreverse=True)
     if not snaps:
         return SnapshotSummary(0)
+    pins = snapper.pins()
+    verified = next((p.snapid for p in pins if p.kind == VERIFIED), None)
+    manual = [f"{p.snapid} {p.describe()}" for p in pins if p.kind != VERIFIED]
     def created(s: Any) -> datetime:
         info = snapper.getsnapinfo(s)
         # A driver written for the old toolset returns a dict with a naive UTC time.
         return as_utc(info["creation"] if isinstance(info, Mapping) else info.creation)
 
-    return SnapshotSummary(len(snaps), latest=created(snaps[0]), oldest=created(snaps[-1]))
+    return SnapshotSummary(len(snaps), latest=created(snaps[0]), oldest=created(snaps[-1]), verified=verified,
+                           pins=manual)
 
 
 def gather(config: Configuration, db: str, catalog: Callable[[], Catalog]) -> DatabaseReport:
@@ -203,7 +209,9 @@ def format_text(rep: DatabaseReport) -> list[str]:
     if rep.snapshots is not None:
         s = rep.snapshots
         if s.count:
-            lines.append(f"  Snapshots: {s.count}, latest: {_when(s.latest)}, oldest: {_when(s.oldest)}")
+            lines.append(f"  Snapshots: {s.count}, latest: {_when(s.latest)}, oldest: {_when(s.oldest)}, "
+                         f"last verified: {s.verified or 'none'}")
+            lines += [f"  Pinned: {pin}" for pin in s.pins]
         else:
             lines.append("  Snapshots: none")
     failed("restore")

@@ -2,15 +2,17 @@
 """zsnapper.py <db> <action> [name]: a database's snapshots and clones, by hand and for monitoring.
 
 Actions: ``list``, ``create``, ``clone <snap>``, ``dropclone <clone>``,
-``listclones``, ``clean [--dry-run]``, ``autoclone``, ``checkage``; ``--json``
-on ``list``, ``listclones``, ``clean`` and ``checkage`` prints JSON instead of
-lines.  The configuration file comes from ``$BACKUPCONFIG`` (else ``backup.cfg``
-beside the scripts; ``/etc/oracle-imagecopy-backup/backup.cfg`` for the installed
-command).
+``listclones``, ``clean [--dry-run]``, ``autoclone``, ``checkage``,
+``pin <snap> --reason TEXT [--until YYYY-MM-DD]``, ``unpin <snap>``,
+``checkverified``; ``--json`` on ``list``, ``listclones``, ``clean``,
+``checkage`` and ``checkverified`` prints JSON instead of lines.  The
+configuration file comes from ``$BACKUPCONFIG`` (else ``backup.cfg`` beside the
+scripts; ``/etc/oracle-imagecopy-backup/backup.cfg`` for the installed command).
 
 Exit codes: 0 success; 2 bad usage or configuration; the error's own code for
 any other failure (one ``ERROR:`` line on stderr, never a traceback).
-``checkage`` follows the Nagios plugin convention instead: 0 OK, 1 WARNING,
+``checkage`` and ``checkverified`` (the age of the last snapshot a restore
+test verified) follow the Nagios plugin convention instead: 0 OK, 1 WARNING,
 2 CRITICAL (also when no snapshot exists), 3 UNKNOWN with the reason for
 anything that kept it from judging, configuration errors included, so that a
 broken setup is never mistaken for an old backup.
@@ -21,7 +23,7 @@ import json
 import logging
 import sys
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable
 
 from imagecopy import runtime
@@ -34,10 +36,13 @@ log = logging.getLogger("zsnapper")
 
 # action → number of names it takes
 ACTIONS = {"list": 0, "create": 0, "clone": 1, "dropclone": 1, "listclones": 0, "clean": 0,
-           "autoclone": 0, "checkage": 0}
-JSON_ACTIONS = {"list", "listclones", "clean", "checkage"}
+           "autoclone": 0, "checkage": 0, "pin": 1, "unpin": 1, "checkverified": 0}
+JSON_ACTIONS = {"list", "listclones", "clean", "checkage", "checkverified"}
+NAGIOS_ACTIONS = {"checkage", "checkverified"}
+VALUE_OPTIONS = ("--reason", "--until")      # options that take a value (``--reason TEXT`` or ``--reason=TEXT``)
 USAGE = ("Usage: zsnapper.py <db> <list|create|clone <snap>|dropclone <clone>|listclones|"
-         "clean [--dry-run]|autoclone|checkage> [--json]")
+         "clean [--dry-run]|autoclone|checkage|pin <snap> --reason TEXT [--until YYYY-MM-DD]|unpin <snap>|"
+         "checkverified> [--json]")
 NAGIOS_UNKNOWN = 3
 # The options the old toolset printed for Oracle datafiles over NFS (hard mount: never fail I/O silently).
 NFS_OPTIONS = "rw,bg,hard,rsize=32768,wsize=32768,tcp,vers=3,timeo=600"
@@ -50,6 +55,8 @@ class Command:
     name: str | None = None
     json: bool = False
     dry_run: bool = False
+    reason: str | None = None
+    until: date | None = None
 
 
 def parse_args(argv: list[str]) -> Command | None:
@@ -59,6 +66,7 @@ def parse_args(argv: list[str]) -> Command | None:
     """
     if any(a in ("-h", "--help") for a in argv):
         return None
+    argv, values = _value_options(argv)
     options = [a for a in argv if a.startswith("-")]
     words = [a for a in argv if not a.startswith("-")]
     unknown = sorted(set(options) - {"--json", "--dry-run"})
@@ -76,9 +84,43 @@ def parse_args(argv: list[str]) -> Command | None:
         raise UsageError(f"--json does not apply to {action}")
     if "--dry-run" in options and action != "clean":
         raise UsageError("--dry-run applies to clean only")
+    if values and action != "pin":
+        raise UsageError(f"{sorted(values)[0]} applies to pin only")
+    if action == "pin" and not values.get("--reason", "").strip():
+        raise UsageError("pin needs --reason TEXT (who asked for it, and why)")
+    until = _until(values["--until"]) if "--until" in values else None
     validate_name(db, "database name")
-    name = validate_name(names[0], "snapshot id" if action == "clone" else "clone name") if names else None
-    return Command(db, action, name, "--json" in options, "--dry-run" in options)
+    kind = "snapshot id" if action in ("clone", "pin", "unpin") else "clone name"
+    name = validate_name(names[0], kind) if names else None
+    return Command(db, action, name, "--json" in options, "--dry-run" in options,
+                   values.get("--reason", "").strip() or None, until)
+
+
+def _value_options(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """``argv`` without the options that take a value, and those values."""
+    rest: list[str] = []
+    values: dict[str, str] = {}
+    args = iter(argv)
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        if name in VALUE_OPTIONS:
+            if not eq:
+                value = next(args, None)
+                if value is None:
+                    raise UsageError(f"{name} needs a value")
+            if name in values:
+                raise UsageError(f"{name} given twice")
+            values[name] = value
+        else:
+            rest.append(arg)
+    return rest, values
+
+
+def _until(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--until must be a date like 2027-06-30, not {text!r}") from None
 
 
 def _configuration(db: str) -> Configuration:
@@ -105,11 +147,31 @@ def _show_clone(snapper: SnapHandler, clonename: str) -> None:
 # -- actions: each prints its result and returns the exit code ---------------------------
 def do_list(snapper: SnapHandler, cmd: Command) -> int:
     infos = snapper.snapshots()
+    pins: dict[str, list] = {}
+    for pin in snapper.pins():
+        pins.setdefault(pin.snapid, []).append(pin)
     if cmd.json:
-        _print_json([i.to_dict() for i in infos])
+        _print_json([{**i.to_dict(), "pins": [p.to_dict() for p in pins.get(i.id, [])]} for i in infos])
     else:
         for info in infos:
-            print(snapper.snap2str(info))
+            # The old line first; pins after it, so scripts reading the old fields still work.
+            print(snapper.snap2str(info) + "".join(f" [{p.describe()}]" for p in pins.get(info.id, [])))
+    return 0
+
+
+def do_pin(snapper: SnapHandler, cmd: Command) -> int:
+    if cmd.until is not None and cmd.until < date.today():
+        raise UsageError(f"--until {cmd.until} is in the past: such a pin would protect nothing")
+    pin = snapper.pin(str(cmd.name), str(cmd.reason), cmd.until)
+    print(f"Snapshot {pin.snapid} {pin.describe()}")
+    return 0
+
+
+def do_unpin(snapper: SnapHandler, cmd: Command) -> int:
+    if not snapper.unpin(str(cmd.name)):
+        print(f"ERROR: snapshot {cmd.name} has no pin", file=sys.stderr)
+        return 1
+    print(f"Snapshot {cmd.name} unpinned.")
     return 0
 
 
@@ -166,12 +228,20 @@ def do_autoclone(snapper: SnapHandler, cmd: Command) -> int:
 
 
 def do_checkage(cmd: Command) -> int:
-    """Nagios check of the newest snapshot's age; every failure is UNKNOWN (3), one line."""
+    """Nagios check of the newest (checkage) or the last verified (checkverified) snapshot's age.
+
+    Every failure is UNKNOWN (3), one line.
+    """
     try:
         config = _configuration(cmd.db)
-        warning = config.getfloat("warningsnapage", "generic")
-        critical = config.getfloat("criticalsnapage", "generic")
-        result = create_snapper(config, cmd.db).check_age(warning, critical)
+        if cmd.action == "checkverified":
+            warning = config.getfloat("warningverifiedage", "generic", default="50")
+            critical = config.getfloat("criticalverifiedage", "generic", default="74")
+            result = create_snapper(config, cmd.db).check_verified(warning, critical)
+        else:
+            warning = config.getfloat("warningsnapage", "generic")
+            critical = config.getfloat("criticalsnapage", "generic")
+            result = create_snapper(config, cmd.db).check_age(warning, critical)
     except Exception as exc:  # noqa: BLE001 - the plugin contract: anything unexpected is UNKNOWN
         return _unknown(cmd.json, exc)
     if cmd.json:
@@ -194,7 +264,7 @@ def _unknown(as_json: bool, exc: BaseException | str) -> int:
 
 DISPATCH: dict[str, Callable[[SnapHandler, Command], int]] = {
     "list": do_list, "create": do_create, "clone": do_clone, "dropclone": do_dropclone,
-    "listclones": do_listclones, "clean": do_clean, "autoclone": do_autoclone,
+    "listclones": do_listclones, "clean": do_clean, "autoclone": do_autoclone, "pin": do_pin, "unpin": do_unpin,
 }
 
 
@@ -214,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     _setup_logging()
     words = [a for a in args if not a.startswith("-")]
-    is_check = words[1:2] == ["checkage"]
+    is_check = bool(set(words[1:2]) & NAGIOS_ACTIONS)
     try:
         cmd = parse_args(args)
     except UsageError as exc:
@@ -227,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     try:
-        if cmd.action == "checkage":
+        if cmd.action in NAGIOS_ACTIONS:
             return do_checkage(cmd)
         snapper = create_snapper(_configuration(cmd.db), cmd.db)
         return DISPATCH[cmd.action](snapper, cmd)

@@ -110,23 +110,55 @@ class CleanResult:
 
 @dataclass(frozen=True)
 class AgeCheck:
-    """The monitoring verdict on the newest snapshot's age (Nagios plugin states)."""
+    """The monitoring verdict on a snapshot's age (Nagios plugin states): the newest, or the last verified.
+
+    The message is the old toolset's line followed by Nagios performance data
+    (``| age=123s;93600;115200``: the age and the warning and critical thresholds).
+    """
 
     status: str                 # OK, WARNING or CRITICAL
     exit_code: int              # 0, 1, 2
-    age: timedelta | None       # None when there is no snapshot
+    age: timedelta | None       # None when there is no such snapshot
     snapid: str | None
+    warning_hours: float | None = None
+    critical_hours: float | None = None
+    what: str = "latest snapshot"
 
     @property
     def message(self) -> str:
         if self.age is None:
-            return f"{self.status}: The latest snapshot age None (no snapshot exists)"
-        return f"{self.status}: The latest snapshot age {format_age(self.age)}"
+            missing = "no snapshot exists" if self.what == "latest snapshot" else "no snapshot is verified"
+            return f"{self.status}: The {self.what} age None ({missing})"
+        return f"{self.status}: The {self.what} age {format_age(self.age)}{self.perfdata}"
+
+    @property
+    def perfdata(self) -> str:
+        if self.age is None or self.warning_hours is None or self.critical_hours is None:
+            return ""
+        seconds = max(int(self.age.total_seconds()), 0)
+        return f" | age={seconds}s;{int(self.warning_hours * 3600)};{int(self.critical_hours * 3600)}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "exit_code": self.exit_code, "latest_snapshot": self.snapid,
+        key = "latest_snapshot" if self.what == "latest snapshot" else "verified_snapshot"
+        return {"status": self.status, "exit_code": self.exit_code, key: self.snapid,
                 "age_seconds": None if self.age is None else max(int(self.age.total_seconds()), 0),
                 "message": self.message}
+
+
+def judge_age(created: datetime | None, snapid: str | None, warning_hours: float, critical_hours: float,
+              now: datetime, what: str = "latest snapshot") -> AgeCheck:
+    """The Nagios state of a snapshot created at ``created``; no snapshot at all is CRITICAL."""
+    if created is None:
+        return AgeCheck("CRITICAL", 2, None, None, warning_hours, critical_hours, what)
+    # A snapshot "in the future" (clock skew) counts as brand new, not as negative age.
+    age = max(now - created, timedelta(0))
+    if age >= timedelta(hours=critical_hours):
+        status, code = "CRITICAL", 2
+    elif age >= timedelta(hours=warning_hours):
+        status, code = "WARNING", 1
+    else:
+        status, code = "OK", 0
+    return AgeCheck(status, code, age, snapid, warning_hours, critical_hours, what)
 
 
 def retention_zone(config: Configuration) -> tzinfo:
@@ -388,16 +420,16 @@ class SnapHandler(ABC):
         reports them as UNKNOWN).
         """
         latest = self.latest_snapshot()
-        if latest is None:
-            return AgeCheck("CRITICAL", 2, None, None)
-        snapid, created = latest
-        # A snapshot "in the future" (clock skew) counts as brand new, not as negative age.
-        age = max(_now(now) - created, timedelta(0))
-        if age >= timedelta(hours=critical_hours):
-            return AgeCheck("CRITICAL", 2, age, snapid)
-        if age >= timedelta(hours=warning_hours):
-            return AgeCheck("WARNING", 1, age, snapid)
-        return AgeCheck("OK", 0, age, snapid)
+        snapid, created = latest if latest is not None else (None, None)
+        return judge_age(created, snapid, warning_hours, critical_hours, _now(now))
+
+    def check_verified(self, warning_hours: float, critical_hours: float, now: datetime | None = None) -> AgeCheck:
+        """Judge the age of the last snapshot a restore test verified (its pin); none is CRITICAL."""
+        verified = {p.snapid for p in self.pins() if p.kind == VERIFIED}
+        found = [(as_utc(self.getsnapcreation(s)), self._snapid(s)) for s in self.listsnapshots()
+                 if self._snapid(s) in verified]
+        created, snapid = max(found) if found else (None, None)
+        return judge_age(created, snapid, warning_hours, critical_hours, _now(now), "last verified snapshot")
 
     def _snapid(self, s: Any) -> str:
         """The id of a ``listsnapshots`` record; read from the record when it has an

@@ -386,6 +386,8 @@ class LocalFS(SnapHandler):
     def _change_pins(self, snapid: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
         validate_name(snapid, "snapshot id")
         self._require_roots()
+        if not self._is_snapshot(snapid):  # checked again under the lock; this one spares a lock dir
+            raise StorageError(f"snapshot {snapid} of {self.dbname} not found in {self.snapdir}")
         with self._locked(self.snapdir):
             if not self._is_snapshot(snapid):
                 raise StorageError(f"snapshot {snapid} of {self.dbname} not found in {self.snapdir}")

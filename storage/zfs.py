@@ -36,7 +36,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from imagecopy.config import Configuration
@@ -44,11 +44,15 @@ from imagecopy.errors import ConfigError, StorageError, UsageError
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
 from .remote import Runner, failure, runner_for, safe_name
+from .retention import VERIFIED, Pin
 
 log = logging.getLogger(__name__)
 
 SECTION = "zfs"
-PROPERTIES = ("type", "creation", "used", "referenced", "origin", "mountpoint")
+# Pins are user properties of the snapshot ("<until or ->|<reason>"), read in the same listing, and
+# a ``zfs hold`` each, so that not even a manual ``zfs destroy`` removes a pinned snapshot.
+PIN_PROPERTIES = {"manual": "oib:pin_manual", VERIFIED: "oib:pin_verified"}
+PROPERTIES = ("type", "creation", "used", "referenced", "origin", "mountpoint", *PIN_PROPERTIES.values())
 BUSY_RETRIES = 12       # waits of 0.1 s, 0.2 s ... about 7 s in all
 
 
@@ -63,6 +67,7 @@ class Dataset:
     referenced: int
     origin: str | None
     mountpoint: str | None
+    pins: tuple[tuple[str, str], ...] = ()      # (kind, "<until or ->|<reason>")
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,9 @@ def parse_listing(text: str) -> dict[str, Dataset]:
                                 datetime.fromtimestamp(int(p["creation"]), timezone.utc),
                                 int(p["used"]), int(p["referenced"]),
                                 None if p.get("origin", "-") == "-" else p["origin"],
-                                None if p.get("mountpoint", "-") in ("-", "none", "legacy") else p["mountpoint"])
+                                None if p.get("mountpoint", "-") in ("-", "none", "legacy") else p["mountpoint"],
+                                tuple((kind, p[prop]) for kind, prop in PIN_PROPERTIES.items()
+                                      if p.get(prop, "-") not in ("-", "")))
         except (KeyError, ValueError) as exc:
             raise StorageError(f"zfs listing of {name} is not understood ({exc}): {p}") from None
     return out
@@ -190,6 +197,12 @@ class ZFS(SnapHandler):
     def dropsnap(self, snapid: str) -> None:
         self._snapid_ok(snapid)
         result = self.runner.run(["zfs", "destroy", f"{self.dataset}@{snapid}"], check=False)
+        if result.returncode != 0 and "busy" in result.stdout + result.stderr:
+            # Held: retention drops a pinned snapshot only once its pin expired, so our holds go
+            # (another tool's hold stays, and the destroy fails again saying so).
+            for kind in PIN_PROPERTIES:
+                self._release(snapid, kind)
+            result = self.runner.run(["zfs", "destroy", f"{self.dataset}@{snapid}"], check=False)
         self._changed()
         if result.returncode != 0:
             said = result.stdout + result.stderr
@@ -197,6 +210,59 @@ class ZFS(SnapHandler):
                 raise StorageError(f"snapshot {snapid} has a clone: not dropped")
             self._raise(result.argv, result.returncode, said)
         log.info("Snapshot %s dropped", snapid)
+
+    # -- pins: user properties plus a hold -------------------------------------------------
+    def pins(self) -> list[Pin]:
+        out = []
+        # The listing retention just read holds the pins too: no second command.
+        for snapid, ds in self._snapshots(self._list()).items():
+            for kind, value in ds.pins:
+                until, _, reason = value.partition("|")
+                try:
+                    day = date.fromisoformat(until) if until not in ("", "-") else None
+                except ValueError:
+                    log.warning("Snapshot %s: unreadable pin %r", snapid, value)
+                    continue
+                out.append(Pin(snapid, reason, day, kind))
+        return out
+
+    def pin(self, snapid: str, reason: str, until: date | None = None, kind: str = "manual") -> Pin:
+        self._snapid_ok(snapid)
+        if kind not in PIN_PROPERTIES:
+            raise UsageError(f"unknown pin kind {kind!r}")
+        if any(ord(ch) < 32 for ch in reason) or len(reason) > 1000:
+            raise UsageError("the pin's reason must be one line of at most 1000 characters")
+        if snapid not in self._snapshots(self._list(fresh=True)):
+            raise StorageError(f"snapshot {snapid} of {self.dataset} not found")
+        name = f"{self.dataset}@{snapid}"
+        value = f"{until.isoformat() if until else '-'}|{reason}"
+        result = self.runner.run(["zfs", "set", f"{PIN_PROPERTIES[kind]}={value}", name], check=False)
+        if result.returncode != 0:
+            self._raise(result.argv, result.returncode, result.stdout + result.stderr)
+        held = self.runner.run(["zfs", "hold", f"oib-{kind}", name], check=False)
+        said = held.stdout + held.stderr
+        if held.returncode != 0 and "exists" not in said:     # held already by an earlier pin of this kind
+            self._raise(held.argv, held.returncode, said)
+        self._changed()
+        return Pin(snapid, reason, until, kind)
+
+    def unpin(self, snapid: str, kind: str = "manual") -> bool:
+        self._snapid_ok(snapid)
+        ds = self._snapshots(self._list(fresh=True)).get(snapid)
+        if ds is None or kind not in dict(ds.pins):
+            return False
+        self._release(snapid, kind)
+        result = self.runner.run(["zfs", "inherit", PIN_PROPERTIES[kind], f"{self.dataset}@{snapid}"], check=False)
+        self._changed()
+        if result.returncode != 0:
+            self._raise(result.argv, result.returncode, result.stdout + result.stderr)
+        return True
+
+    def _release(self, snapid: str, kind: str) -> None:
+        result = self.runner.run(["zfs", "release", f"oib-{kind}", f"{self.dataset}@{snapid}"], check=False)
+        said = result.stdout + result.stderr
+        if result.returncode != 0 and "no such tag" not in said:
+            self._raise(result.argv, result.returncode, said)
 
     def _raise(self, argv: list[str], returncode: int, said: str) -> None:
         raise failure(self.runner.where, argv, returncode, said)

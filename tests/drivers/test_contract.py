@@ -362,3 +362,34 @@ def test_autoclone_search_and_age_use_the_storage_creation_times(storage: Backen
     d.dropclone("autorestore")
     assert d.autoclone("later", 100, now=created[1] + timedelta(days=5)) == second
     d.dropclone("later")
+
+
+def test_pins_keep_a_snapshot_from_retention_until_they_expire(storage: Backend):
+    """Pins where the driver stores them (localfs metadata, ZFS user properties and holds)."""
+    from datetime import date
+
+    from storage.retention import VERIFIED
+    snapper = storage.driver()
+    if type(snapper).pin is SnapHandler.pin:
+        with pytest.raises(StorageError, match="cannot pin"):
+            snapper.pin(snapper.snap(), "audit")
+        return
+    old, new = snapper.snap(), snapper.snap()
+    snapper.pin(old, "audit 2026", date(2099, 6, 30))
+    snapper.pin_verified(new)
+    assert {(p.snapid, p.kind, p.until) for p in snapper.pins()} == {(old, "manual", date(2099, 6, 30)),
+                                                                     (new, VERIFIED, None)}
+    assert {r.snapid: r.reason for r in snapper.clean(now=datetime.now(timezone.utc) + timedelta(days=400),
+                                                      dry_run=True)}[old] == "pinned until 2099-06-30: audit 2026"
+    if storage.kind.startswith("zfs"):     # a hold: not even a manual destroy removes it
+        dataset = snapper.dataset          # type: ignore[attr-defined]
+        refused = snapper.runner.run(["zfs", "destroy", f"{dataset}@{old}"], check=False)  # type: ignore[attr-defined]
+        assert refused.returncode != 0
+    assert snapper.unpin(old) is True and snapper.unpin(old) is False
+    results = snapper.clean(now=datetime.now(timezone.utc) + timedelta(days=400))
+    assert {r.snapid: r.status for r in results} == {old: "dropped", new: "valid"}
+    snapper.pin(new, "expired already", date(2000, 1, 1))      # expired pins no longer protect ...
+    newest = snapper.snap()
+    snapper.unpin(new, VERIFIED)
+    results = snapper.clean(now=datetime.now(timezone.utc) + timedelta(days=400))
+    assert {r.snapid: r.status for r in results} == {new: "dropped", newest: "valid"}   # ... and holds go too

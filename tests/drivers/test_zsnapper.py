@@ -53,7 +53,7 @@ def test_create_and_list(layout: Layout) -> None:
     assert lines[0].endswith("clones=0")
     listed = json.loads(zs(layout, "orcl", "list", "--json").stdout)
     assert [s["id"] for s in listed] == [first, second]
-    assert set(listed[0]) == {"id", "creation", "numclones", "space_total", "space_unique"}
+    assert set(listed[0]) == {"id", "creation", "numclones", "space_total", "space_unique", "pins"}
     assert listed[0]["creation"].endswith("+00:00")
 
 
@@ -124,7 +124,9 @@ def test_checkage_states(layout: Layout) -> None:
     assert (proc.returncode, proc.stdout) == (2, "CRITICAL: The latest snapshot age None (no snapshot exists)\n")
     snapid = created_id(zs(layout, "orcl", "create"))
     proc = zs(layout, "orcl", "checkage")
-    assert proc.returncode == 0 and re.fullmatch(r"OK: The latest snapshot age 0:00:0\d\n", proc.stdout)
+    # the old line, then Nagios performance data: the age and the thresholds (24 h, 48 h), in seconds
+    assert proc.returncode == 0 and re.fullmatch(r"OK: The latest snapshot age 0:00:0\d \| age=\ds;86400;172800\n",
+                                                 proc.stdout)
     set_snapshot_age(layout.root, snapid, timedelta(hours=30))
     proc = zs(layout, "orcl", "checkage")
     assert proc.returncode == 1 and proc.stdout.startswith("WARNING: The latest snapshot age 1 day, 6:00:")
@@ -227,3 +229,52 @@ def test_clean_with_a_failed_drop_exits_1(layout: Layout, capsys: pytest.Capture
     lines = capsys.readouterr().out.splitlines()
     assert [line.rsplit(" ", 1)[-1] for line in lines] == ["FAILED", "dropped", "valid"]
     assert lines[0].endswith(" DROP FAILED")
+
+
+# -- pins and the last verified snapshot ---------------------------------------------------
+def test_pin_unpin_list_and_retention(layout: Layout) -> None:
+    ids = [created_id(zs(layout, "orcl", "create")) for _ in range(2)]
+    for snapid, days in zip(ids, (30, 1)):
+        set_snapshot_age(layout.root, snapid, timedelta(days=days))
+    proc = zs(layout, "orcl", "pin", ids[0], "--reason", "audit 2026", "--until", "2099-06-30")
+    assert (proc.returncode, proc.stdout) == (0, f"Snapshot {ids[0]} pinned until 2099-06-30: audit 2026\n")
+    listing = zs(layout, "orcl", "list").stdout.splitlines()
+    assert listing[0].endswith("clones=0 [pinned until 2099-06-30: audit 2026]") and "pinned" not in listing[1]
+    assert json.loads(zs(layout, "orcl", "list", "--json").stdout)[0]["pins"] == [
+        {"snapid": ids[0], "reason": "audit 2026", "kind": "manual", "until": "2099-06-30"}]
+    dry = zs(layout, "orcl", "clean", "--dry-run").stdout.splitlines()
+    assert dry[0].endswith("valid (pinned until 2099-06-30: audit 2026)")
+    assert zs(layout, "orcl", "unpin", ids[0]).stdout == f"Snapshot {ids[0]} unpinned.\n"
+    again = zs(layout, "orcl", "unpin", ids[0])
+    assert again.returncode == 1 and "has no pin" in again.stderr
+    assert zs(layout, "orcl", "clean", "--dry-run").stdout.splitlines()[0].endswith("would drop (expired: 30 days old)")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["pin", "orcl-20260101T000000"], "pin needs --reason"),
+    (["pin", "orcl-20260101T000000", "--reason"], "--reason needs a value"),
+    (["pin", "orcl-20260101T000000", "--reason", "x", "--until", "30.6.2027"], "--until must be a date"),
+    (["pin", "orcl-20260101T000000", "--reason", "x", "--until", "2001-01-01"], "in the past"),
+    (["list", "--reason", "x"], "--reason applies to pin only"),
+    (["pin", "../etc", "--reason", "x"], "snapshot id"),
+    (["pin", "orcl-20260101T000000", "--reason", "x"], "not found"),
+])
+def test_pin_refuses_bad_input_in_one_line(layout: Layout, args: list[str], message: str) -> None:
+    proc = zs(layout, "orcl", *args)
+    assert proc.returncode in (1, 2) and message in proc.stderr and proc.stderr.count("\n") <= 2, proc.stderr
+    no_traceback(proc)
+
+
+def test_checkverified_states(layout: Layout) -> None:
+    from storage import create_snapper
+    proc = zs(layout, "orcl", "checkverified")
+    assert (proc.returncode, proc.stdout) == (2, "CRITICAL: The last verified snapshot age None "
+                                                 "(no snapshot is verified)\n")
+    snapid = created_id(zs(layout, "orcl", "create"))
+    create_snapper(layout.config(), "orcl").pin_verified(snapid)
+    set_snapshot_age(layout.root, snapid, timedelta(hours=60))       # defaults: warning 50 h, critical 74 h
+    proc = zs(layout, "orcl", "checkverified")
+    assert proc.returncode == 1 and proc.stdout.startswith("WARNING: The last verified snapshot age 2 days, 12:00")
+    assert proc.stdout.rstrip().endswith(";180000;266400")
+    data = json.loads(zs(layout, "orcl", "checkverified", "--json").stdout)
+    assert data["verified_snapshot"] == snapid and data["status"] == "WARNING"

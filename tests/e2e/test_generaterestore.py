@@ -34,8 +34,8 @@ def test_printed_script_restores_spfile_and_controlfile_on_an_empty_instance(con
     assert "channel ORA_DISK_1: restore complete" in text        # the controlfile
     assert all(cf.exists() for cf in controlfiles)
     # Everything up to the mount went through: the first error is the copy into the database's
-    # storage ("backup as copy ... copy of database", a form the simulator does not parse).
+    # storage ("backup as copy ... copy of database", valid RMAN the simulator does not simulate).
     before, _, first_error = text.partition("RMAN-00571")
     assert "sql statement: alter database disable block change tracking" in before, text
     assert "Statement processed" in before                       # alter database mount
-    assert 'found "copy"' in first_error.split("RMAN>", 1)[0], text
+    assert "copy of database from tag 'image_copy_backup' is not simulated]" in first_error.split("RMAN>", 1)[0], text

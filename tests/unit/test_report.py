@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +17,7 @@ from imagecopy.catalog import CATALOG_FILE, RestoreResult, SqliteCatalog
 from imagecopy.errors import OracleError, StorageError
 from imagecopy.templates import TEMPLATE_DIR, Templates
 from report import DatabaseReport, JobInfo, SnapshotSummary
+from storage.retention import VERIFIED, Pin
 
 # What SQL*Plus prints for the job query (pages 0: no headings; values padded to the line).
 JOB_OUTPUT = """
@@ -84,7 +85,7 @@ def test_text_layout_like_the_old_report():
         "  Backup job: SCHEDULED, last: 2016-11-08 21:53:35, duration: +000 00:00:23, last failure: none",
         "  Archivelog job: SCHEDULED, last: 2016-11-08 18:00:00, duration: +000 00:00:02, "
         "last failure: 2016-11-02 06:00:01",
-        "  Snapshots: 9, latest: 2016-11-08 20:53:36, oldest: 2016-05-24 13:52:05",
+        "  Snapshots: 9, latest: 2016-11-08 20:53:36, oldest: 2016-05-24 13:52:05, last verified: none",
         "  Last successful restore: 2016-11-08 22:48:51, last restore failure: none, last successful validation: "
         "2016-11-08 22:48:51, avg difference from target (s): 10, avg restore time (min): 2",
     ]
@@ -113,7 +114,7 @@ def test_text_failed_parts_say_why_in_their_place():
     assert report.format_text(rep) == [
         "orcl:",
         "  Error getting information: job state: SQL*Plus exited with code 1: ORA-12541: TNS:no listener",
-        "  Snapshots: 9, latest: 2016-11-08 20:53:36, oldest: 2016-05-24 13:52:05",
+        "  Snapshots: 9, latest: 2016-11-08 20:53:36, oldest: 2016-05-24 13:52:05, last verified: none",
         "  Error getting information: restore catalog: Restore catalog /x/autorestore.db does not exist",
     ]
 
@@ -128,7 +129,8 @@ def test_json_document():
                        "duration": "+000 00:00:23", "last_failure": None},
         "archivelog_job": {"name": "ARCHLOGBACKUP_JOB", "state": "SCHEDULED", "last_start": "2016-11-08 18:00:00",
                            "duration": "+000 00:00:02", "last_failure": "2016-11-02 06:00:01"},
-        "snapshots": {"count": 9, "latest": "2016-11-08T20:53:36+00:00", "oldest": "2016-05-24T13:52:05+00:00"},
+        "snapshots": {"count": 9, "latest": "2016-11-08T20:53:36+00:00", "oldest": "2016-05-24T13:52:05+00:00",
+                      "verified": None, "pins": []},
         "restore": {"last_success": "2016-11-08T22:48:51", "last_fail": None,
                     "last_validated": "2016-11-08T22:48:51", "avg_diff_seconds": 10.4, "avg_restore_minutes": 1.6},
         "errors": {"restore": "x"},
@@ -223,6 +225,10 @@ def env(tmp_path, monkeypatch):
                        "old": datetime(2016, 5, 24, 13, 52, 5, tzinfo=timezone.utc)}[s]
             return SimpleNamespace(id=s, creation=created, numclones=0, space_total=0, space_unique=0)
 
+        def pins(self):
+            return [Pin("mid", "last verified by a restore test", None, VERIFIED),
+                    Pin("old", "audit", date(2027, 6, 30))]
+
     monkeypatch.setattr(storage, "create_snapper", lambda config, db: FakeSnapper(db))
     return SimpleNamespace(tmp=tmp_path, now=now, scripts=tmp_path / "scripts.log")
 
@@ -232,7 +238,8 @@ def test_main_reports_every_database_and_goes_on(env, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "orcl:"
     assert out[1].startswith("  Backup job: SCHEDULED, last: 2016-11-08 21:53:35, duration: +000 00:00:23")
-    assert out[3] == "  Snapshots: 3, latest: 2016-11-08 20:53:36, oldest: 2016-05-24 13:52:05"
+    assert out[3] == "  Snapshots: 3, latest: 2016-11-08 20:53:36, oldest: 2016-05-24 13:52:05, last verified: mid"
+    assert out.pop(4) == "  Pinned: old pinned until 2027-06-30: audit"
     assert out[4].startswith(f"  Last successful restore: {env.now - timedelta(hours=3):%Y-%m-%d %H:%M:%S}, "
                              "last restore failure: none")
     assert out[4].endswith("avg difference from target (s): 10, avg restore time (min): 2")
