@@ -10,6 +10,10 @@ verified time and the clean-up commands.  The same checks apply to the flags
 for scripted use::
 
     restore.py <configfile> <db> --target "2026-11-25 03:00:00" [--utc] --sid ORCLR --mountdir /mnt/r --yes
+
+``--validate`` also reads every block of the restored copy (as the nightly
+test does on its validation days): a corrupt block that recovery never
+touched fails the restore instead of opening unnoticed.
 """
 from __future__ import annotations
 
@@ -85,6 +89,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--sid", help="SID of the new instance")
     p.add_argument("--mountdir", help="directory the clone is mounted in")
     p.add_argument("--yes", action="store_true", help="the host is isolated; do not ask for confirmation")
+    p.add_argument("--validate", action="store_true",
+                   help="also read every block (backup validate check logical database): a corrupt block "
+                        "that recovery never touched fails the restore")
     return p.parse_args(argv)
 
 
@@ -117,7 +124,7 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
         utc = args.utc if args.target else asker.yes_no("Is that time in UTC?")
         sid = args.sid or asker.ask("New instance SID (at most 8 letters/digits): ", check_sid)
         return restore(config, args.db, target_text, utc, sid, Path(mountdir) if mountdir else None, method,
-                       asker, confirm=not args.yes)
+                       asker, confirm=not args.yes, validate=args.validate)
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -144,7 +151,7 @@ def target_times(text: str, utc: bool) -> tuple[datetime, datetime]:
 
 
 def restore(config: Configuration, db: str, target_text: str, utc: bool, sid: str, mountdir: Path | None,
-            method: str, asker: Asker, confirm: bool) -> int:
+            method: str, asker: Asker, confirm: bool, validate: bool = False) -> int:
     target_local, target_utc = target_times(target_text, utc)
     from storage import create_snapper
     snapper = create_snapper(config, db)
@@ -165,6 +172,7 @@ def restore(config: Configuration, db: str, target_text: str, utc: bool, sid: st
     logs.setup(db, logfile)
     settings = RestoreSettings.from_config(config, db, sid=sid)
     settings.clonename, settings.sid, settings.tolerance_minutes = clonename, sid, None
+    settings.validate = validate
     settings.mount_method = method
     if mountdir is not None:
         settings.mountpoint = mountdir

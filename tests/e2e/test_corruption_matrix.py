@@ -45,8 +45,8 @@ MATRIX: dict[str, list[str]] = {
                                         "ORA-10564: tablespace ", "ORA-01110: data file "],
     "corrupt_copy_block_redo_never_touches": ["corrupt block ranges found", "CHECKSUM"],
 }
-# restore.py does not validate blocks: an untouched corrupt block opens as it would with real Oracle, and
-# only the nightly test's validation finds it (reported as a product change; the case is xfail there).
+# An untouched corrupt block opens as it would with real Oracle: only validation finds it (the nightly
+# test with validation on, restore.py with --validate).
 VALIDATION_ONLY = {"corrupt_copy_block_redo_never_touches"}
 
 
@@ -113,11 +113,11 @@ def damage(site, fault: str) -> None:
     site.box.give(snap)
 
 
-def _restore_py(site) -> tuple[int, str]:
+def _restore_py(site, *extra: str) -> tuple[int, str]:
     """restore.py to the snapshot's lasttime, unattended; its exit status and everything it said."""
     snap = site.snapshots("orcl")[-1]
     result = site.box.py(site.box.script("restore.py"), str(site.cfg), "orcl", "--target",
-                         clock.fmt(_lasttime(snap)), "--sid", "mtx1", "--yes", env=site.env())
+                         clock.fmt(_lasttime(snap)), "--sid", "mtx1", "--yes", *extra, env=site.env())
     text = result.stdout + result.stderr
     logfile = next((line.split(": ", 1)[1] for line in result.stdout.splitlines()
                     if line.startswith("The log: ")), None)
@@ -160,9 +160,7 @@ def test_damage_fails_the_restore_with_oracles_errors(site, fault):
     assert "Restore successful" not in log
     for line in MATRIX[fault]:
         assert line in log, f"{line!r} not in the recorded log"
-    code, text = _restore_py(site)
-    if fault in VALIDATION_ONLY and code == 0:
-        pytest.xfail("restore.py does not validate blocks: an untouched corrupt block opens (product change)")
+    code, text = _restore_py(site, *(("--validate",) if fault in VALIDATION_ONLY else ()))
     assert code == 1, text
     for line in MATRIX[fault]:
         assert line in text, f"{line!r} not in what restore.py said"
