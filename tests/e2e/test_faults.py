@@ -18,6 +18,7 @@ import pytest
 
 from . import faults, test_autorestore
 from .conftest import REPO, ok
+from .processes import alive_in_session
 from .test_autorestore import Site
 
 pytestmark = pytest.mark.slow
@@ -35,24 +36,9 @@ BACKUP_FAULTS = [
 ]
 
 
-def session_alive(sid: int) -> list[int]:
-    """Live processes of session ``sid``: every descendant of a run started in a new session
-    (the scripts lead process groups of their own, within it)."""
-    alive = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[3] == str(sid) and fields[0] != "Z":
-                alive.append(int(entry))
-    return alive
-
-
 def script_pid(sid: int) -> int:
     """The Python script run under runuser: the process of the session whose command line names a .py file."""
-    for pid in session_alive(sid):
+    for pid in alive_in_session(sid):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
@@ -80,9 +66,9 @@ def run_with_fault(argv: list[str], env: dict[str, str], counters: Path, hang: b
         os.kill(proc.pid if runner is None else script_pid(proc.pid), signal.SIGTERM)
     out, err = proc.communicate(timeout=300)
     deadline = time.monotonic() + 10
-    while session_alive(proc.pid) and time.monotonic() < deadline:
+    while alive_in_session(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert session_alive(proc.pid) == [], "a process of the run outlived it"
+    assert alive_in_session(proc.pid) == [], "a process of the run outlived it"
     return proc.returncode, out, err
 
 
