@@ -90,7 +90,8 @@ def run_cleanup_commands(site: Site, out: str) -> None:
 
 
 def test_block_change_tracking_file_comes_from_the_restored_controlfile(site):
-    """A standby's snapshot names the primary's BCT file in autorestore.cfg: the restore must not use it."""
+    """A bctfile in autorestore.cfg that the restored controlfile does not know (an older backup of a standby
+    recorded the primary's): the restore must go by the controlfile, not by it."""
     configured(site)
     snap = site.snapshots("orcl")[-1]
     real = cfg_value(snap, "bctfile")
