@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -49,7 +48,7 @@ from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError, UsageError
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
-from .remote import Runner, failure, runner_for, safe_name
+from .remote import Runner, failure, new_snapshot, runner_for, safe_name, snapshot_id_ok
 
 log = logging.getLogger(__name__)
 
@@ -205,26 +204,21 @@ class Btrfs(SnapHandler):
         return SnapshotInfo(snapid, sub.created, numclones, total, unique)
 
     def _snapid_ok(self, snapid: str) -> str:
-        safe_name(snapid, "snapshot id")
-        if not self._snap_re.fullmatch(snapid):
-            raise UsageError(f"invalid snapshot id {snapid!r}: {self.dbname}'s snapshots are named "
-                             f"{self.dbname}-YYYYmmddTHHMMSS")
-        return snapid
+        return snapshot_id_ok(self.dbname, snapid)
 
     def snap(self) -> str:
-        for _ in range(3):
-            now = datetime.now(timezone.utc)
-            snapid = f"{self.dbname}-{now.astimezone():%Y%m%dT%H%M%S}"
+        def create(snapid: str) -> bool:
             target = str(self.snapshotdir / snapid)
             # btrfs would put the snapshot INSIDE an existing directory of that name:
             # a second snapshot within the same second waits for the next one.
-            if self.runner.run(["test", "!", "-e", target], check=False, privileged=False).returncode == 0:
-                self.runner.run(["btrfs", "subvolume", "snapshot", "-r", str(self.volume), target])
-                self._listing = None
-                log.info("Snapshot %s created", snapid)
-                return snapid
-            time.sleep(1.05 - now.microsecond / 1e6)
-        raise StorageError(f"snapshot {snapid} already exists in {self.snapshotdir}")
+            if self.runner.run(["test", "!", "-e", target], check=False, privileged=False).returncode != 0:
+                return False
+            self.runner.run(["btrfs", "subvolume", "snapshot", "-r", str(self.volume), target])
+            self._listing = None
+            return True
+        snapid = new_snapshot(self.dbname, create)
+        log.info("Snapshot %s created", snapid)
+        return snapid
 
     def dropsnap(self, snapid: str) -> None:
         self._snapid_ok(snapid)

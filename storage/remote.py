@@ -28,8 +28,9 @@ import shlex
 import socket
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from imagecopy import commands
 from imagecopy.config import Configuration
@@ -266,3 +267,29 @@ def close_all() -> None:
         if isinstance(runner, SSHRunner):
             runner.close()
     _RUNNERS.clear()
+
+
+def snapshot_id_ok(dbname: str, snapid: str) -> str:
+    """``snapid`` when it is a safe name of ``dbname``'s snapshots (``<db>-YYYYmmddTHHMMSS``).
+
+    :raises UsageError: otherwise, before any command could see it.
+    """
+    safe_name(snapid, "snapshot id")
+    if not re.fullmatch(re.escape(dbname) + r"-\d{8}T\d{6}", snapid):
+        raise UsageError(f"invalid snapshot id {snapid!r}: {dbname}'s snapshots are named {dbname}-YYYYmmddTHHMMSS")
+    return snapid
+
+
+def new_snapshot(dbname: str, create: Callable[[str], bool]) -> str:
+    """Take a snapshot named for this second (local time) with ``create(id)``; ids have one-second
+    resolution, so when ``create`` says the id is taken (False), wait for the next second, three times at most.
+
+    :raises StorageError: when every try found its id taken.
+    """
+    for _ in range(3):
+        now = datetime.now(timezone.utc)
+        snapid = f"{dbname}-{now.astimezone():%Y%m%dT%H%M%S}"
+        if create(snapid):
+            return snapid
+        time.sleep(1.05 - now.microsecond / 1e6)
+    raise StorageError(f"snapshot {snapid} already exists")

@@ -43,7 +43,7 @@ from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError, UsageError
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
-from .remote import Runner, failure, runner_for, safe_name
+from .remote import Runner, failure, new_snapshot, runner_for, safe_name, snapshot_id_ok
 from .retention import VERIFIED, Pin
 
 log = logging.getLogger(__name__)
@@ -172,27 +172,19 @@ class ZFS(SnapHandler):
         return SnapshotInfo(snapid, ds.creation, numclones, ds.referenced, ds.used)
 
     def _snapid_ok(self, snapid: str) -> str:
-        safe_name(snapid, "snapshot id")
-        if not self._snap_re.fullmatch(snapid):
-            raise UsageError(f"invalid snapshot id {snapid!r}: {self.dbname}'s snapshots are named "
-                             f"{self.dbname}-YYYYmmddTHHMMSS")
-        return snapid
+        return snapshot_id_ok(self.dbname, snapid)
 
     def snap(self) -> str:
-        for _ in range(3):
-            now = datetime.now(timezone.utc)
-            snapid = f"{self.dbname}-{now.astimezone():%Y%m%dT%H%M%S}"
+        def create(snapid: str) -> bool:
             result = self.runner.run(["zfs", "snapshot", f"{self.dataset}@{snapid}"], check=False)
             self._changed()
-            if result.returncode == 0:
-                log.info("Snapshot %s created", snapid)
-                return snapid
             said = result.stdout + result.stderr
-            if "exists" not in said:
+            if result.returncode != 0 and "exists" not in said:
                 self._raise(result.argv, result.returncode, said)
-            # The same second as the previous snapshot: wait for the next one.
-            time.sleep(1.05 - now.microsecond / 1e6)
-        raise StorageError(f"snapshot {self.dataset}@{snapid} already exists")
+            return result.returncode == 0
+        snapid = new_snapshot(self.dbname, create)
+        log.info("Snapshot %s created", snapid)
+        return snapid
 
     def dropsnap(self, snapid: str) -> None:
         self._snapid_ok(snapid)
