@@ -93,6 +93,22 @@ class Site:
         con.row_factory = sqlite3.Row
         return list(con.execute("select * from restoreaction order by start_time"))
 
+    @staticmethod
+    def lasttime(snap: Path) -> str:
+        """The recovery target time a snapshot's autorestore.cfg names."""
+        return next(line.split(": ", 1)[1] for line in (snap / "autorestore.cfg").read_text().splitlines()
+                    if line.startswith("lasttime"))
+
+    def assert_opened_at(self, dbid: int, lasttime: str, sid: str = "ar") -> None:
+        """The restore instance ``sid`` last opened exactly production as of ``lasttime``, block for block
+        (the simulator records what it opened under ORASIM_RECORD_OPEN=1)."""
+        opened = [json.loads(line) for line in (self.state / "opened" / f"{sid}.jsonl").read_text().splitlines()]
+        scn = truth.scn_before(self.state, dbid, clock.parse(lasttime))
+        assert opened[-1]["scn"] == scn
+        for file_no, info in opened[-1]["files"].items():
+            expected = truth.blocks_as_of(self.state, dbid, int(file_no), scn, header=info["header"])
+            assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
+
     def assert_clean(self) -> None:
         clones = [p for p in (self.w / "clones").iterdir() if not p.name.startswith(".")]
         assert clones == [], "a clone was left behind"
@@ -135,14 +151,8 @@ def test_nightly_restore_is_byte_for_byte_production_at_lasttime(site):
     assert not old_trace.exists()
     assert (site.w / "autorestore" / "log" / "diag" / "rdbms" / "orcl" / "ar" / "trace" / "alert_ar.log").exists()
     # what the restored instance held when it opened read only
-    opened = [json.loads(line) for line in (site.state / "opened" / "ar.jsonl").read_text().splitlines()]
-    assert len(opened) == 1
-    until = clock.parse(lasttime)
-    scn = truth.scn_before(site.state, 1433672784, until)
-    assert opened[0]["scn"] == scn
-    for file_no, info in opened[0]["files"].items():
-        expected = truth.blocks_as_of(site.state, 1433672784, int(file_no), scn, header=info["header"])
-        assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
+    assert len((site.state / "opened" / "ar.jsonl").read_text().splitlines()) == 1
+    site.assert_opened_at(1433672784, lasttime)
     rows = site.catalog()
     assert len(rows) == 1 and rows[0]["success"] == 1
     assert rows[0]["snapid"] == snap.name

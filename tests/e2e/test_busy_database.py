@@ -9,13 +9,11 @@ restore test must restore exactly production as of ``lasttime``.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import subprocess
 import time
 
 import pytest
-from oracle_sim import clock, redo, truth
+from oracle_sim import redo
 from oracle_sim.database import read_history
 
 from . import test_autorestore
@@ -62,14 +60,8 @@ def test_busy_database_restores_exactly_to_lasttime(site):
     # ... and during the refresh that followed (changes newer than the log switch, before the next snapshot).
     history = read_history(site.state, DBID)
     assert len({r["scn"] for r in history}) > 50, "the workload hardly ran"
-    lasttime = next(line.split(": ", 1)[1] for line in (snaps[-1] / "autorestore.cfg").read_text().splitlines()
-                    if line.startswith("lasttime"))
+    lasttime = site.lasttime(snaps[-1])
     out = site.ok(site.autorestore(ORASIM_RECORD_OPEN="1"))
     assert "Exitstatus is 0" in out
     site.assert_clean()
-    opened = [json.loads(line) for line in (site.state / "opened" / "ar.jsonl").read_text().splitlines()]
-    scn = truth.scn_before(site.state, DBID, clock.parse(lasttime))
-    assert opened[-1]["scn"] == scn
-    for file_no, info in opened[-1]["files"].items():
-        expected = truth.blocks_as_of(site.state, DBID, int(file_no), scn, header=info["header"])
-        assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
+    site.assert_opened_at(DBID, lasttime)

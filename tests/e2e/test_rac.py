@@ -10,12 +10,11 @@ for block; and restore.py to a point in time.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 
 import pytest
-from oracle_sim import clock, redo, truth
+from oracle_sim import clock, redo
 from oracle_sim.database import Database
 from oracle_sim.instance import Instance
 
@@ -76,19 +75,13 @@ def test_rac_daily_jobs_and_the_nightly_restore_on_thread_2(site):
         threads = {redo.read_archivelog_header(p)["thread"] for p in (snap / "archivelog").iterdir()}
         assert threads == {1, 2}, snap.name
     snap = site.snapshots("orcl")[-1]
-    lasttime = next(line.split(": ", 1)[1] for line in (snap / "autorestore.cfg").read_text().splitlines()
-                    if line.startswith("lasttime"))
+    lasttime = site.lasttime(snap)
     out = site.ok(site.autorestore(ORASIM_RECORD_OPEN="1"))
     assert "Exitstatus is 0" in out
     site.assert_clean()
     restored = json.loads((site.state / "instances" / "ar.json").read_text())
     assert (restored["params"]["thread"], restored["params"]["instance_number"]) == ("2", "2")
-    opened = [json.loads(line) for line in (site.state / "opened" / "ar.jsonl").read_text().splitlines()]
-    scn = truth.scn_before(site.state, DBID, clock.parse(lasttime))
-    assert opened[-1]["scn"] == scn
-    for file_no, info in opened[-1]["files"].items():
-        expected = truth.blocks_as_of(site.state, DBID, int(file_no), scn, header=info["header"])
-        assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
+    site.assert_opened_at(DBID, lasttime)
 
 
 def test_restore_py_on_rac_to_a_point_in_time(site):

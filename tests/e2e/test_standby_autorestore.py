@@ -6,12 +6,9 @@ the primary's exactly as of the recorded target, block for block.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 
 import pytest
-from oracle_sim import clock, truth
 
 from . import siteconfig, test_autorestore
 
@@ -40,16 +37,10 @@ def test_nightly_restore_of_a_standby_snapshot(site):
         site.backup("orclsb", "imagecopywithsnap")          # backup invariants asserted by the harness
         time.sleep(1.1)
     snap = site.snapshots("orclsb")[-1]
-    lasttime = next(line.split(": ", 1)[1] for line in (snap / "autorestore.cfg").read_text().splitlines()
-                    if line.startswith("lasttime"))
+    lasttime = site.lasttime(snap)
     out = site.ok(site.autorestore(ORASIM_RECORD_OPEN="1"))
     assert "Exitstatus is 0" in out
     site.assert_clean()
     rows = site.catalog()
     assert len(rows) == 1 and rows[0]["success"] == 1 and rows[0]["snapid"] == snap.name
-    opened = [json.loads(line) for line in (site.state / "opened" / "ar.jsonl").read_text().splitlines()]
-    scn = truth.scn_before(site.state, DBID, clock.parse(lasttime))
-    assert opened[0]["scn"] == scn
-    for file_no, info in opened[0]["files"].items():
-        expected = truth.blocks_as_of(site.state, DBID, int(file_no), scn, header=info["header"])
-        assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
+    site.assert_opened_at(DBID, lasttime)
