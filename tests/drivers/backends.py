@@ -19,6 +19,7 @@ from typing import Callable
 from imagecopy.config import Configuration
 from storage import create_snapper
 from storage.base import SnapHandler
+from storage.zfs import PIN_PROPERTIES
 
 from .facilities import need
 
@@ -139,7 +140,13 @@ def make_backend(kind: str, root: Path) -> Backend:
 
 def zfs_destroy_tree(name: str) -> None:
     """Destroy a test dataset with everything under it; zfs-fuse reports "busy" for a
-    moment after unmounting, so retry a little."""
+    moment after unmounting, so retry a little.  Pins hold snapshots (``zfs hold``): released first."""
+    listed = subprocess.run(["zfs", "list", "-H", "-o", "name", "-t", "snapshot", "-r", name],
+                            capture_output=True, text=True)
+    for snapshot in listed.stdout.split():
+        # The driver's own tags (zfs-fuse's `zfs holds` cannot list them: it needs a missing pyzfs).
+        for kind in PIN_PROPERTIES:
+            subprocess.run(["zfs", "release", f"oib-{kind}", snapshot], capture_output=True)
     for _ in range(20):
         done = subprocess.run(["zfs", "destroy", "-R", "-f", name], capture_output=True, text=True)
         if done.returncode == 0 or "does not exist" in done.stderr:
