@@ -33,28 +33,27 @@ def _backend(kind: str, tmp_path: Path):
     return backend
 
 
-@pytest.fixture(params=KINDS)
-def storage(request, tmp_path: Path):
-    backend = _backend(request.param, tmp_path)
+def _serve(kind: str, tmp_path: Path):
+    """One backend for a test, closed (with every SSH connection) after it."""
+    backend = _backend(kind, tmp_path)
     yield backend
     remote.close_all()
     backend.close()
+
+
+@pytest.fixture(params=KINDS)
+def storage(request, tmp_path: Path):
+    yield from _serve(request.param, tmp_path)
 
 
 @pytest.fixture(params=COMMAND_DRIVERS)
 def command_storage(request, tmp_path: Path):
-    backend = _backend(request.param, tmp_path)
-    yield backend
-    remote.close_all()
-    backend.close()
+    yield from _serve(request.param, tmp_path)
 
 
 @pytest.fixture(params=SSH_KINDS)
 def ssh_storage(request, tmp_path: Path):
-    backend = _backend(request.param, tmp_path)
-    yield backend
-    remote.close_all()
-    backend.close()
+    yield from _serve(request.param, tmp_path)
 
 
 def write(path: Path, data: bytes) -> None:
