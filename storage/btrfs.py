@@ -284,6 +284,14 @@ class Btrfs(SnapHandler):
             return None
         return Path(str(self.clonedir / clonename))
 
+    def snapshot_path(self, snapid: str) -> Path | None:
+        self._snapid_ok(snapid)
+        if snapid not in self._list(fresh=True).snapshots:
+            raise StorageError(f"snapshot {snapid} of {self.dbname} not found in {self.snapshotdir}")
+        if not (self.runner.is_local or self.shared_paths):
+            return None
+        return Path(str(self.snapshotdir / snapid))
+
     def createvolume(self) -> None:
         self.runner.run(["btrfs", "subvolume", "create", str(self.volume)])
         self._listing = None
