@@ -249,6 +249,16 @@ class SnapHandler(ABC):
         """A clone's path usable directly as its mount point (local drivers), else None."""
         return None
 
+    def snapshot_path(self, snapid: str) -> Path | None:
+        """A directory on this host where the snapshot's files can be read, or None when the storage
+        cannot show a snapshot's contents here (a remote server without ``sharedpaths``, zfs-fuse).
+
+        Read only: nothing may be written there.
+
+        :raises StorageError: when the snapshot does not exist.
+        """
+        return None
+
     def getsnapcreation(self, s: Any) -> datetime:
         """Creation time (UTC) of a ``listsnapshots`` record.
 

@@ -465,6 +465,9 @@ class LocalFS(SnapHandler):
     def local_path(self, clonename: str) -> Path | None:
         return self.clone_root / validate_name(clonename, "clone name")
 
+    def snapshot_path(self, snapid: str) -> Path | None:
+        return self._record(snapid).path
+
     def createvolume(self) -> None:
         for path in (self.area, self.snapdir / META, self.clone_root / META):
             try:

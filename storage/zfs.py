@@ -322,6 +322,18 @@ class ZFS(SnapHandler):
         mountpoint = self.filesystem_info(safe_name(clonename, "clone name")).mountpoint
         return Path(mountpoint) if mountpoint else None
 
+    def snapshot_path(self, snapid: str) -> Path | None:
+        self._snapid_ok(snapid)
+        listing = self._list(fresh=True)
+        if snapid not in self._snapshots(listing):
+            raise StorageError(f"snapshot {snapid} of {self.dataset} not found")
+        mountpoint = listing[self.dataset].mountpoint if self.dataset in listing else None
+        if not (self.runner.is_local or self.shared_paths) or not mountpoint:
+            return None
+        # OpenZFS shows every snapshot under the hidden .zfs directory; zfs-fuse has none.
+        path = Path(mountpoint) / ".zfs" / "snapshot" / snapid
+        return path if path.is_dir() else None
+
     def createvolume(self) -> None:
         options = []
         recordsize = self.config.get("recordsize", SECTION, default="").strip()
