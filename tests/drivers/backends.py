@@ -12,70 +12,19 @@ import itertools
 import os
 import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from imagecopy.config import Configuration
-from storage import create_snapper
-from storage.base import SnapHandler
 from storage.zfs import PIN_PROPERTIES
 
+from .api_backends import API_BACKENDS
+from .backend_base import Backend, _render
 from .facilities import need
 
-KINDS = ("localfs", "zfs-local", "zfs-ssh", "btrfs-local", "btrfs-ssh")
+BASE_KINDS = ("localfs", "zfs-local", "zfs-ssh", "btrfs-local", "btrfs-ssh")
+# The appliance drivers (REST APIs) run against the HTTPS test servers of tests/apiservers.
+KINDS = BASE_KINDS + tuple(API_BACKENDS)
 _counter = itertools.count()
-
-
-@dataclass
-class Backend:
-    kind: str
-    root: Path
-    config_path: Path
-    backupdest: Path
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
-
-    @property
-    def area(self) -> Path:
-        return self.backupdest / "orcl"
-
-    @property
-    def remote(self) -> bool:
-        return self.kind.endswith("-ssh")
-
-    def config(self, db: str = "orcl") -> Configuration:
-        return Configuration(self.config_path, section=db, env={})
-
-    def driver(self, db: str = "orcl") -> SnapHandler:
-        return create_snapper(self.config(db), db)
-
-    def rewrite_config(self, section: str, **keys: str) -> None:
-        """Change keys of one section (the file is small and ours)."""
-        text = self.config_path.read_text(encoding="utf-8")
-        sections = _parse(text)
-        sections.setdefault(section, {}).update(keys)
-        self.config_path.write_text(_render(sections), encoding="utf-8")
-
-    def close(self) -> None:
-        for fn in reversed(self.cleanups):
-            fn()
-
-
-def _parse(text: str) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
-    current: dict[str, str] = {}
-    for line in text.splitlines():
-        if line.startswith("["):
-            current = out.setdefault(line.strip("[]"), {})
-        elif ": " in line:
-            k, v = line.split(": ", 1)
-            current[k] = v
-    return out
-
-
-def _render(sections: dict[str, dict[str, str]]) -> str:
-    return "".join(f"[{name}]\n" + "".join(f"{k}: {v}\n" for k, v in keys.items()) + "\n"
-                   for name, keys in sections.items())
 
 
 def ssh_keys(facts: dict[str, str]) -> dict[str, str]:
@@ -122,6 +71,8 @@ def make_backend(kind: str, root: Path) -> Backend:
                              "clonedir": str(top / "clones"), **(ssh_keys(facts) if kind == "btrfs-ssh" else {})}
         if kind == "btrfs-ssh":
             sections["btrfs"]["sharedpaths"] = "true"
+    elif kind in API_BACKENDS:
+        return API_BACKENDS[kind](root)
     else:
         raise ValueError(kind)
     for db in ("orcl", "other"):

@@ -1,0 +1,1 @@
+"""HTTPS test servers imitating the storage appliances' REST APIs (see base.py)."""
