@@ -17,6 +17,9 @@ class Backend:
     config_path: Path
     backupdest: Path
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    # Appliances: the local directory standing for the appliance's "/" (its mount points are
+    # paths on the appliance, reached here through the test's mounts); None: mount points are local.
+    appliance_root: Path | None = None
 
     @property
     def area(self) -> Path:
@@ -25,6 +28,12 @@ class Backend:
     @property
     def remote(self) -> bool:
         return self.kind.endswith("-ssh")
+
+    def local(self, mountpoint: str) -> Path:
+        """Where this host reads a filesystem the storage reports at ``mountpoint``."""
+        if self.appliance_root is None:
+            return Path(mountpoint)
+        return self.appliance_root / mountpoint.lstrip("/")
 
     def config(self, db: str = "orcl") -> Configuration:
         return Configuration(self.config_path, section=db, env={})
