@@ -27,6 +27,19 @@ subvolume, the snapshots, the qgroups); a retention run then issues one delete
 per dropped snapshot.  btrfs itself would delete a snapshot that has clones
 (they are independent subvolumes); this driver refuses, as ZFS does.
 
+Pins (``zsnapper.py pin``, the restore test's "last verified" pin) are the
+driver's own metadata: a snapshot is a read-only subvolume, so a pin lives
+beside it as a one-line JSON sidecar ``<snapshotdir>/<snapid>.<kind>.pin``,
+one file per pin so that pinning never reads, modifies and rewrites another
+process's pin.  A sidecar is written to a hidden temporary name and renamed
+into place (atomic); the sidecars are read with the listing (one ``find``), a
+snapshot's sidecars are removed after the snapshot is dropped, and a sidecar
+whose snapshot is gone (deleted by hand) is ignored and removed at the next
+drop.  Unlike ``zfs hold``, nothing stops root from deleting a pinned
+snapshot with ``btrfs subvolume delete``.  Sidecars are written without
+``sudo``: the user the commands run as must be able to write in
+``snapshotdir``.
+
 A new snapshot or clone never lands inside an existing directory of the same
 name (btrfs would put it there): its path is checked first with ``test -e``,
 run without sudo, so with ``sudo`` the three directories must still be
@@ -38,10 +51,11 @@ server's paths are the same on this host, for the ``clonepath`` mount method).
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from imagecopy.config import Configuration
@@ -49,6 +63,7 @@ from imagecopy.errors import ConfigError, StorageError, UsageError
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
 from .remote import Runner, failure, new_snapshot, runner_for, safe_name, snapshot_id_ok
+from .retention import Pin
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +71,10 @@ SECTION = "btrfs"
 _LIST_LINE = re.compile(r"ID (\d+) .*?otime (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +"
                         r"parent_uuid (\S+) +uuid (\S+) +path (.+)$")
 _QGROUP_LINE = re.compile(r"0/(\d+)\s+(\d+)\s+(\d+)")
+PIN_SUFFIX = ".pin"
+# The runner passes no stdin, so a sidecar's text travels as a positional parameter of this fixed
+# script (never inside it): written to a temporary name, then renamed over the sidecar (atomic).
+_WRITE_PIN = 'printf "%s\\n" "$1" > "$2" && mv -f -- "$2" "$3"'
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,7 @@ class Listing:
     snapshots: dict[str, Subvolume]      # snapshot id → subvolume
     clones: dict[str, Subvolume]         # every snapshot subvolume in clonedir, by name
     space: dict[int, tuple[int, int]] | None   # subvolume id → (referenced, exclusive); None: no quotas
+    pins: dict[str, dict[str, Pin]]      # snapshot id → kind → pin, as the sidecars say (gone snapshots too)
 
 
 def parse_subvolumes(text: str) -> list[Subvolume]:
@@ -151,7 +171,7 @@ class Btrfs(SnapHandler):
             name = self._in(s, self.clonedir)
             if name:
                 clones[name] = s
-        listing = Listing(own, snaps, clones, self._qgroups())
+        listing = Listing(own, snaps, clones, self._qgroups(), self._read_pins())
         self._listing = listing
         return listing
 
@@ -173,6 +193,25 @@ class Btrfs(SnapHandler):
             raise failure(self.runner.where, result.argv, result.returncode, said)
         return {int(m.group(1)): (int(m.group(2)), int(m.group(3)))
                 for m in (_QGROUP_LINE.match(line.strip()) for line in result.stdout.splitlines()) if m}
+
+    def _read_pins(self) -> dict[str, dict[str, Pin]]:
+        """Every pin sidecar of this database, one ``find`` whatever their number."""
+        out = self.runner.run(["find", str(self.snapshotdir), "-maxdepth", "1", "-type", "f",
+                               "-name", f"{self.dbname}-*{PIN_SUFFIX}", "-exec", "cat", "{}", "+"],
+                              privileged=False).stdout
+        pins: dict[str, dict[str, Pin]] = {}
+        for line in out.splitlines():
+            try:
+                doc = json.loads(line)
+                pin = Pin(str(doc["snapid"]), str(doc["reason"]),
+                          date.fromisoformat(doc["until"]) if doc.get("until") else None, str(doc["kind"]))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                # A sidecar is renamed into place whole, so this is a hand-edited or foreign file.
+                log.warning("%s: ignoring an unreadable pin file line %r", self.snapshotdir, line[:200])
+                continue
+            if self._snap_re.fullmatch(pin.snapid):     # "orcl-*" also matches database "orcl-dev"
+                pins.setdefault(pin.snapid, {})[pin.kind] = pin
+        return pins
 
     def _own_clones(self, listing: Listing) -> dict[str, Subvolume]:
         origins = {s.uuid for s in listing.snapshots.values()}
@@ -235,6 +274,47 @@ class Btrfs(SnapHandler):
         # The rest of the listing still holds: a retention run drops many without listing again.
         del listing.snapshots[snapid]
         log.info("Snapshot %s dropped", snapid)
+        # Its pins go after it (a pin must never be lost while its snapshot stays), with any pin
+        # whose snapshot was deleted by hand; a sidecar left by a failure here is ignored until then.
+        stale = [(s, k) for s, kinds in listing.pins.items() if s not in listing.snapshots for k in kinds]
+        if stale:
+            self.runner.run(["rm", "-f", "--", *(self._pin_path(s, k) for s, k in stale)], privileged=False)
+            for s, _ in stale:
+                listing.pins.pop(s, None)
+
+    # -- pins: one sidecar per pin beside the snapshot ---------------------------------------
+    def _pin_path(self, snapid: str, kind: str) -> str:
+        return str(self.snapshotdir / f"{snapid}.{kind}{PIN_SUFFIX}")
+
+    def pins(self) -> list[Pin]:
+        # The listing retention just read holds the pins too: no second command.
+        listing = self._list()
+        return [pin for snapid, kinds in sorted(listing.pins.items()) if snapid in listing.snapshots
+                for _, pin in sorted(kinds.items())]
+
+    def pin(self, snapid: str, reason: str, until: date | None = None, kind: str = "manual") -> Pin:
+        self._snapid_ok(snapid)
+        safe_name(kind, "pin kind")
+        if any(ord(ch) < 32 for ch in reason) or len(reason) > 1000:
+            raise UsageError("the pin's reason must be one line of at most 1000 characters")
+        if snapid not in self._list(fresh=True).snapshots:
+            raise StorageError(f"snapshot {snapid} of {self.dbname} not found in {self.snapshotdir}")
+        pin = Pin(snapid, reason, until, kind)
+        text = json.dumps(pin.to_dict(), sort_keys=True)           # ASCII, one line
+        final = self._pin_path(snapid, kind)
+        tmp = str(self.snapshotdir / f".{snapid}.{kind}{PIN_SUFFIX}.tmp")   # hidden: never read as a pin
+        self.runner.run(["sh", "-c", _WRITE_PIN, "sh", text, tmp, final], privileged=False)
+        self._listing = None
+        return pin
+
+    def unpin(self, snapid: str, kind: str = "manual") -> bool:
+        self._snapid_ok(snapid)
+        safe_name(kind, "pin kind")
+        if kind not in self._list(fresh=True).pins.get(snapid, {}):
+            return False
+        self.runner.run(["rm", "-f", "--", self._pin_path(snapid, kind)], privileged=False)
+        self._listing = None
+        return True
 
     # -- clones ------------------------------------------------------------------------
     def clone(self, snapid: str, clonename: str) -> None:
