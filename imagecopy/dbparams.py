@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import configparser
 import logging
-import os
 import re
 from datetime import datetime
 from pathlib import Path
 
+from .atomicfile import write_atomic
 from .errors import RestoreError
 
 log = logging.getLogger(__name__)
@@ -109,9 +109,7 @@ def read(path: Path) -> dict[str, str]:
 
 def write(path: Path, values: dict[str, str]) -> None:
     lines = ["[dbparams]"] + [f"{k}: {v}" for k, v in values.items()]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, "\n".join(lines) + "\n")
 
 
 def set_target(path: Path, lastscn: str | None, lasttime: str | None, bctfile: str | None) -> bool:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import fcntl
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Callable, Mapping
+
+from .atomicfile import write_atomic
 
 Labels = tuple[tuple[str, str], ...]
 Series = dict[str, dict[Labels, float]]     # family → labels → value
@@ -113,35 +113,6 @@ def render(series: Series, families: Families) -> str:
             label_text = ",".join(f'{k}="{escape_label(v)}"' for k, v in labels)
             lines.append(f"{name}{{{label_text}}} {format_value(samples[labels])}")
     return "\n".join(lines) + "\n" if lines else ""
-
-
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``text`` so that no reader ever sees a partial file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp makes the file 0600; node_exporter usually runs as another user.
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dirfd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dirfd)     # make the rename itself survive a crash
-    except OSError:
-        pass
-    finally:
-        os.close(dirfd)
 
 
 def update(path: Path | str, families: Families, merge: Callable[[Series], Series]) -> None:

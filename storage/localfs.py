@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from imagecopy import commands
+from imagecopy.atomicfile import write_atomic
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError
 
@@ -109,19 +110,8 @@ def _drop_tree(path: Path, meta: Path, what: str) -> None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write metadata atomically: temp file, fsync, rename, fsync of the directory."""
-    tmp = path.with_name(f"{TMP}{path.name}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dirfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dirfd)
-    finally:
-        os.close(dirfd)
+    """Write metadata atomically (the temp file's name starts with TMP, which listings skip)."""
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n", tmp_prefix=f"{TMP}{path.name}.")
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from imagecopy import metrics, promfile
+from imagecopy import atomicfile, metrics
 from imagecopy.catalog import RestoreResult
 from imagecopy.metrics import (
     escape_label,
@@ -186,7 +186,7 @@ def test_written_through_a_temp_file_in_the_same_directory(tmp_path, monkeypatch
         seen.append((Path(src), Path(dst), path.read_text(), Path(src).read_text()))
         real_replace(src, dst)
 
-    monkeypatch.setattr(promfile.os, "replace", spying_replace)
+    monkeypatch.setattr(atomicfile.os, "replace", spying_replace)
     write_textfile(path, [run("orcl")])
     ((src, dst, before, new),) = seen
     assert src.parent == path.parent and dst == path
@@ -206,7 +206,7 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(promfile.os, "replace", broken_replace)
+    monkeypatch.setattr(atomicfile.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         write_textfile(path, [run("orcl")])
     assert path.read_text() == before
