@@ -2,15 +2,21 @@
 """backup.py <db> <action> [--dry-run] [--config=FILE]: the backup side of the toolset.
 
 Actions: config, setschedule, imagecopywithsnap, missingarchlog,
-generaterestore, report, validatebackup, backupimagecopy.  Exit status 0
-only on success; 2 for bad usage, configuration, a backup area that does not
-exist (nothing is created: a failed mount must not be backed up to local
-disk) or a lock not obtained; 143 on SIGTERM, 130 on Ctrl-C; 1 for any other
-failure, a session log that could not be written included.  Every error is
-one ``ERROR:`` line on stderr, also after the session log exists.
+generaterestore, report, validatebackup, backupimagecopy, verifysnapshots.
+Exit status 0 only on success; 2 for bad usage, configuration, a backup area
+that does not exist (nothing is created: a failed mount must not be backed up
+to local disk) or a lock not obtained; 143 on SIGTERM, 130 on Ctrl-C; 1 for
+any other failure, a session log that could not be written included.  Every
+error is one ``ERROR:`` line on stderr, also after the session log exists.
+
+``verifysnapshots [--json]`` is a monitoring check instead (see
+imagecopy/snapcheck.py): no lock, no session log, no Oracle; Nagios exit
+codes 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the configuration or the
+storage kept it from judging); bad arguments still exit 2.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -27,7 +33,8 @@ from imagecopy.templates import Templates
 
 # The datafiles' names, to warn when the backup area shares their filesystem.
 DATAFILE_NAMES_SQL = "select 'DATAFILENAME: '||name from v$datafile;\n"
-USAGE = f"Usage: backup.py <config> <{'|'.join(ACTIONS)}> [--dry-run] [--config=FILE]"
+USAGE = f"Usage: backup.py <config> <{'|'.join(ACTIONS)}> [--dry-run] [--config=FILE] [--json]"
+NAGIOS_UNKNOWN = 3
 
 
 def parse_args(argv: list[str]) -> tuple[str, str, bool, str | None]:
@@ -35,7 +42,7 @@ def parse_args(argv: list[str]) -> tuple[str, str, bool, str | None]:
     config = None
     rest = []
     for a in argv:
-        if a == "--dry-run":
+        if a in ("--dry-run", "--json"):
             continue
         if a.startswith("--config="):
             config = a.split("=", 1)[1]
@@ -47,7 +54,32 @@ def parse_args(argv: list[str]) -> tuple[str, str, bool, str | None]:
         rest.append(a)
     if len(rest) != 2 or rest[1].lower() not in ACTIONS or rest[0].startswith("-"):
         raise UsageError(USAGE)
+    if "--json" in argv and rest[1].lower() != "verifysnapshots":
+        raise UsageError("--json applies to verifysnapshots only")
+    if dry_run and rest[1].lower() == "verifysnapshots":
+        raise UsageError("--dry-run does not apply to verifysnapshots (it changes nothing)")
     return rest[0], rest[1].lower(), dry_run, config
+
+
+def verify_snapshots(db: str, config_name: str | None, as_json: bool) -> int:
+    """The monitoring check of every snapshot's archivelogs; its Nagios exit code.
+
+    Nothing is written and no Oracle runs: it may run beside the daily job, without its lock.
+    """
+    from imagecopy import snapcheck
+    from storage import create_snapper
+    try:
+        config = Configuration(locate(config_name), db)
+        confcheck.check(config)
+        report = snapcheck.verify(create_snapper(config, db), db)
+    except (BackupError, OSError) as exc:
+        reason = runtime.describe_oserror(exc) if isinstance(exc, OSError) else str(exc)
+        message = "UNKNOWN: " + runtime.one_line(reason)
+        print(json.dumps({"database": db, "status": "UNKNOWN", "exit_code": NAGIOS_UNKNOWN, "message": message})
+              if as_json else message)
+        return NAGIOS_UNKNOWN
+    print(json.dumps(report.to_dict(), indent=2) if as_json else report.text())
+    return report.exit_code
 
 
 def open_session_log(config: Configuration, db: str, logfile: Path) -> logging.Logger:
@@ -135,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    if action == "verifysnapshots":
+        return verify_snapshots(db, config_name, "--json" in argv)
     if action == "setschedule" and not os.environ.get("OSPASSWORD"):
         print("Environment variable OSPASSWORD must be set.", file=sys.stderr)
         return EXIT_USAGE

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import backupmetrics, commands, dbparams, invariants, layout
+from . import backupmetrics, commands, continuity, dbparams, invariants, layout, snapcheck
 from .config import Configuration
 from .errors import BackupError, BackupInvariantError, ConfigError, OracleError
 from .logs import redact
@@ -45,7 +45,7 @@ STANDBY_ARCHIVE_WAIT = 120
 # Seconds between the polls of that wait: doubling from the first, never above the last.
 POLL_FIRST, POLL_MAX = 1.0, 10.0
 ACTIONS = ("config", "setschedule", "imagecopywithsnap", "missingarchlog", "generaterestore", "report",
-           "validatebackup", "backupimagecopy")
+           "validatebackup", "backupimagecopy", "verifysnapshots")
 SIZE = re.compile(r"^\s*\d+\s*[KMG]?\s*$", re.I)
 
 
@@ -101,6 +101,7 @@ class BackupJob:
         self.oracle = ctx.oracle
         self.registercatalog = self.config.getbool("registercatalog")
         self.check_failures: int | None = None     # how many of its own checks the daily job failed
+        self.archivelog_gaps: int | None = None    # redo threads of the new snapshot that cannot reach its target
 
     # -- script assembly -------------------------------------------------
     def rman(self, body: str) -> str:
@@ -147,7 +148,8 @@ class BackupJob:
             except Exception as exc:  # noqa: BLE001 - the storage's answer is optional here
                 log.warning("Snapshot facts for the metrics unavailable: %s", exc)
         run = backupmetrics.BackupRun(self.ctx.db, started, datetime.now(), success,
-                                      check_failures=self.check_failures, snapshots=snapshots)
+                                      check_failures=self.check_failures, snapshots=snapshots,
+                                      archivelog_gaps=self.archivelog_gaps)
         try:
             backupmetrics.write_textfile(path, run)
         except OSError as exc:
@@ -205,9 +207,10 @@ class BackupJob:
         expired = marker_values(out, "DELETECOPY: ")
         copies_before = invariants.parse_pairs(marker_values(out, "COPYSCN: "))
         # 2. the recovery target of the snapshot, then a log switch so the snapshot holds its redo
-        target_scn, archived_to = self.record_target(cfgfile)
-        # 3. snapshot
+        target_scn, archived_to = self.record_target(cfgfile, copies_before)
+        # 3. snapshot, and its archivelogs checked against its manifest
         snapid = self.take_snapshot()
+        self.check_continuity(snapid)
         # 4. + 5. refresh
         log.info("Checking for expired datafile copies")
         deletes = "".join(f"delete noprompt datafilecopy {literal(name, 'a datafile copy name')};\n"
@@ -252,8 +255,9 @@ class BackupJob:
         log.debug("Oracle processes started: rman %d, sqlplus %d", self.oracle.launches["rman"],
                   self.oracle.launches["sqlplus"])
 
-    def record_target(self, cfgfile: Path) -> tuple[int | None, dict[int, int]]:
-        """Read the snapshot's recovery target on the primary, switch logs, record it in autorestore.cfg.
+    def record_target(self, cfgfile: Path, copies: dict[int, int]) -> tuple[int | None, dict[int, int]]:
+        """Read the snapshot's recovery target on the primary, switch logs, record it in autorestore.cfg
+        and, with the copies' checkpoints and the archivelogs, in the manifest the snapshot will hold.
 
         The BCT file and how far the backup area's archivelogs reach are read on the
         database backed up (a standby's own, after the wait for the primary's last log).
@@ -264,7 +268,7 @@ class BackupJob:
         log.info("Switch current log")
         standby = self.t.render("sql_standby_archived.sql") if self.is_standby else ""
         out = self.sqlplus(self.on_primary(self.t.render("sql_archive_current.sql")) + self.t.render("sql_bct_file.sql")
-                           + standby + self.t.render("sql_archived_to.sql"))
+                           + standby + self.t.render("sql_archived_to.sql") + self.t.render("sql_archivelog_list.sql"))
         lastscn = marker_value(out, "CURRENT DATABASE SCN: ")
         lasttime = marker_value(out, "CURRENT DATABASE TIME: ")
         if self.oracle.dry_run:
@@ -275,7 +279,45 @@ class BackupJob:
         # Recorded only once the snapshot's redo is in the backup area: a target its logs do not reach is no fact.
         if dbparams.set_target(cfgfile, lastscn, lasttime, marker_value(out, "BCT FILE: ")):
             log.debug("Recovery target of the next snapshot: SCN %s, %s", lastscn, lasttime)
+        self.write_manifest(int(lastscn), lasttime, copies, marker_values(archived, "ARCHLOG: "))
         return int(lastscn), invariants.parse_pairs(marker_values(archived, "ARCHIVEDTO: "))
+
+    def write_manifest(self, lastscn: int, lasttime: str, copies: dict[int, int], archlogs: list[str]) -> None:
+        """The snapshot's manifest (imagecopy/continuity.py) into the backup area, atomically, before the
+        snapshot: its target, the copies' checkpoints, every archivelog of the area with its size now."""
+        logs = continuity.records_from_sql(archlogs, self.ctx.area, continuity.file_size)
+        try:
+            target_time = datetime.strptime(lasttime, dbparams.TIME_FORMAT)
+        except ValueError:
+            target_time = None
+        manifest = continuity.Manifest(self.ctx.db, datetime.now().replace(microsecond=0), lastscn, target_time,
+                                       copies, tuple(logs))
+        continuity.write_manifest(self.ctx.area / continuity.MANIFEST, manifest)
+        log.debug("Manifest of the next snapshot: %d archivelogs, copies' checkpoint SCN %s, target SCN %s",
+                  len(logs), manifest.checkpoint_scn, lastscn)
+
+    def check_continuity(self, snapid: str | None) -> None:
+        """The new snapshot's archivelogs against its manifest: a gap is a WARNING (log and metrics),
+        never a failure of the run: the backup itself worked, and the old toolset had no such check."""
+        if snapid is None or self.ctx.snapper is None:
+            return
+        try:
+            base = self.ctx.snapper.snapshot_path(snapid)
+        except BackupError as exc:
+            log.warning("Archivelog continuity of snapshot %s not checked: %s", snapid, exc)
+            return
+        if base is None:
+            log.debug("Archivelog continuity not checked: the storage does not show snapshot contents here")
+            return
+        verdict = snapcheck.check_snapshot(snapid, Path(base))
+        if verdict.status == snapcheck.GAP:
+            log.warning("Archivelog gap in snapshot %s: %s", snapid, verdict.detail)
+            self.archivelog_gaps = verdict.result.gaps if verdict.result else 1
+        elif verdict.status in (snapcheck.OK, snapcheck.EMPTY):
+            log.debug("Archivelog continuity of snapshot %s: %s", snapid, verdict.detail)
+            self.archivelog_gaps = 0
+        else:
+            log.warning("Archivelog continuity of snapshot %s unknown: %s", snapid, verdict.detail)
 
     def wait_for_standby(self, out: str) -> str:
         """Wait until the standby has archived, per thread, the primary's last switched log into the backup area.
@@ -304,8 +346,8 @@ class BackupJob:
             log.info("Waiting for the standby to archive %s (up to %.0f s more)", behind, remaining)
             time.sleep(min(interval, remaining))
             interval = min(interval * 2, POLL_MAX)
-            out = self.sqlplus(self.t.render("sql_standby_archived.sql") + self.t.render("sql_archived_to.sql"),
-                               quiet=True)
+            out = self.sqlplus(self.t.render("sql_standby_archived.sql") + self.t.render("sql_archived_to.sql")
+                               + self.t.render("sql_archivelog_list.sql"), quiet=True)
 
     def take_snapshot(self) -> str | None:
         """Snapshot the backup area when ``dosnapshot``; the new snapshot's id."""

@@ -16,6 +16,10 @@ Series (label ``database``), all gauges:
 * ``oib_backup_duration_seconds`` of the last run;
 * ``oib_backup_check_failures`` problems the run's own checks found (see
   :mod:`imagecopy.invariants`; absent when the run did not get that far);
+* ``oib_backup_archivelog_gaps`` redo threads of the snapshot the run took
+  whose archivelogs do not reach from the copies' checkpoint to the
+  recovery target (a gap, a file missing, unreadable or resized; see
+  :mod:`imagecopy.continuity`); absent when it could not be checked;
 * ``oib_backup_snapshots``, ``oib_backup_newest_snapshot_timestamp_seconds``,
   ``oib_backup_oldest_snapshot_timestamp_seconds``,
   ``oib_backup_newest_snapshot_unique_bytes``: from the storage's listing
@@ -38,6 +42,7 @@ LAST_RUN = PREFIX + "last_run_timestamp_seconds"
 RUN_SUCCESS = PREFIX + "last_run_success"
 DURATION = PREFIX + "duration_seconds"
 CHECK_FAILURES = PREFIX + "check_failures"
+ARCHIVELOG_GAPS = PREFIX + "archivelog_gaps"
 SNAPSHOTS = PREFIX + "snapshots"
 NEWEST = PREFIX + "newest_snapshot_timestamp_seconds"
 OLDEST = PREFIX + "oldest_snapshot_timestamp_seconds"
@@ -50,6 +55,8 @@ FAMILIES: dict[str, str] = {
     DURATION: "Duration of the last daily backup of the database in seconds.",
     CHECK_FAILURES: "Problems the last daily backup found in what it left (copies not rolled forward, "
                     "recovery target not covered, snapshot missing); 0 when all held.",
+    ARCHIVELOG_GAPS: "Redo threads of the snapshot the last daily backup took whose archivelogs have a gap "
+                     "between the copies' checkpoint and the recovery target; 0 when complete.",
     SNAPSHOTS: "Snapshots of the database's backup area on the storage.",
     NEWEST: "Unix creation time of the newest snapshot.",
     OLDEST: "Unix creation time of the oldest snapshot.",
@@ -69,6 +76,7 @@ class BackupRun:
     success: bool
     check_failures: int | None = None
     snapshots: Sequence[Any] | None = None       # storage.base.SnapshotInfo, after retention
+    archivelog_gaps: int | None = None           # of the new snapshot; None: not checked
 
 
 def merge(existing: Series, run: BackupRun) -> Series:
@@ -85,6 +93,8 @@ def merge(existing: Series, run: BackupRun) -> Series:
         merged.setdefault(LAST_SUCCESS, {})[key] = finished
     if run.check_failures is not None:
         merged[CHECK_FAILURES][key] = float(run.check_failures)
+    if run.archivelog_gaps is not None:
+        merged[ARCHIVELOG_GAPS][key] = float(run.archivelog_gaps)
     if run.snapshots is not None:
         merged[SNAPSHOTS][key] = float(len(run.snapshots))
         if run.snapshots:
