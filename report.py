@@ -10,6 +10,9 @@ installed command), or only those listed:
   ``/@<db> as sysdba``, template ``templates/sql_report_jobs.sql``; times
   are the database's);
 * snapshots on the storage: how many, the newest and the oldest (UTC);
+  the archivelog continuity of each (``backup.py <db> verifysnapshots``):
+  one ``Archivelog gap:`` line per snapshot that cannot recover to its
+  target, else the check's verdict;
 * restore tests from the autorestore catalog: last success, last failure,
   last validation (the restore host's local time), the average difference
   from the target and the average restore time, over the last 100 days.
@@ -66,6 +69,8 @@ class SnapshotSummary:
     oldest: datetime | None = None
     verified: str | None = None                              # the last verified snapshot (its pin)
     pins: list[str] = field(default_factory=list)            # "<snap> pinned until …: reason"
+    continuity: str | None = None                            # verifysnapshots' verdict, without perfdata
+    gaps: list[str] = field(default_factory=list)            # "<snap>: thread 1: sequence 12 missing"
 
 
 @dataclass
@@ -150,8 +155,22 @@ def query_snapshots(config: Configuration, db: str) -> SnapshotSummary:
         # A driver written for the old toolset returns a dict with a naive UTC time.
         return as_utc(info["creation"] if isinstance(info, Mapping) else info.creation)
 
-    return SnapshotSummary(len(snaps), latest=created(snaps[0]), oldest=created(snaps[-1]), verified=verified,
-                           pins=manual)
+    summary = SnapshotSummary(len(snaps), latest=created(snaps[0]), oldest=created(snaps[-1]), verified=verified,
+                              pins=manual)
+    summary.continuity, summary.gaps = continuity_of(snapper, db)
+    return summary
+
+
+def continuity_of(snapper: Any, db: str) -> tuple[str, list[str]]:
+    """The archivelog continuity verdict of every snapshot, and one line per snapshot with a gap."""
+    from imagecopy import snapcheck
+    try:
+        result = snapcheck.verify(snapper, db)
+    except Exception as exc:  # the continuity must not cost the report its snapshot line
+        log.debug("%s: checking the archivelog continuity failed", db, exc_info=True)
+        return f"UNKNOWN: {error_reason(exc)}", []
+    gaps = [f"{s.snapid}: {s.detail}" for s in result.snapshots if s.status == snapcheck.GAP]
+    return f"{result.status}: {result.summary}", gaps
 
 
 def gather(config: Configuration, db: str, catalog: Callable[[], Catalog]) -> DatabaseReport:
@@ -212,6 +231,9 @@ def format_text(rep: DatabaseReport) -> list[str]:
             lines.append(f"  Snapshots: {s.count}, latest: {_when(s.latest)}, oldest: {_when(s.oldest)}, "
                          f"last verified: {s.verified or 'none'}")
             lines += [f"  Pinned: {pin}" for pin in s.pins]
+            lines += [f"  Archivelog gap: {gap}" for gap in s.gaps]
+            if s.continuity and not s.gaps:
+                lines.append(f"  Archivelog continuity: {s.continuity}")
         else:
             lines.append("  Snapshots: none")
     failed("restore")

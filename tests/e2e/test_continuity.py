@@ -126,6 +126,8 @@ def test_a_gap_at_backup_time_is_a_warning_and_a_metric_not_a_failure(configured
     result = verify(configured)
     assert result.returncode == 2
     assert f"{newest.name} GAP: thread 1: sequence {seq} missing" in result.stdout
+    shown = ok(configured.script("report.py", "orcl"))
+    assert f"  Archivelog gap: {newest.name}: thread 1: sequence {seq} missing" in shown.splitlines()
 
 
 def test_snapshots_without_a_manifest(configured):

@@ -130,7 +130,7 @@ def test_json_document():
         "archivelog_job": {"name": "ARCHLOGBACKUP_JOB", "state": "SCHEDULED", "last_start": "2016-11-08 18:00:00",
                            "duration": "+000 00:00:02", "last_failure": "2016-11-02 06:00:01"},
         "snapshots": {"count": 9, "latest": "2016-11-08T20:53:36+00:00", "oldest": "2016-05-24T13:52:05+00:00",
-                      "verified": None, "pins": []},
+                      "verified": None, "pins": [], "continuity": None, "gaps": []},
         "restore": {"last_success": "2016-11-08T22:48:51", "last_fail": None,
                     "last_validated": "2016-11-08T22:48:51", "avg_diff_seconds": 10.4, "avg_restore_minutes": 1.6},
         "errors": {"restore": "x"},
@@ -229,6 +229,12 @@ def env(tmp_path, monkeypatch):
             return [Pin("mid", "last verified by a restore test", None, VERIFIED),
                     Pin("old", "audit", date(2027, 6, 30))]
 
+        def snapshots(self):
+            return [SimpleNamespace(id=s) for s in ("old", "mid", "new")]
+
+        def snapshot_path(self, snapid):
+            return None     # a storage that shows no snapshot contents here
+
     monkeypatch.setattr(storage, "create_snapper", lambda config, db: FakeSnapper(db))
     return SimpleNamespace(tmp=tmp_path, now=now, scripts=tmp_path / "scripts.log")
 
@@ -240,6 +246,8 @@ def test_main_reports_every_database_and_goes_on(env, capsys):
     assert out[1].startswith("  Backup job: SCHEDULED, last: 2016-11-08 21:53:35, duration: +000 00:00:23")
     assert out[3] == "  Snapshots: 3, latest: 2016-11-08 20:53:36, oldest: 2016-05-24 13:52:05, last verified: mid"
     assert out.pop(4) == "  Pinned: old pinned until 2027-06-30: audit"
+    assert out.pop(4) == ("  Archivelog continuity: UNKNOWN: the FakeSnapper storage does not show snapshot "
+                          "contents to this host (a remote server without sharedpaths, or zfs-fuse)")
     assert out[4].startswith(f"  Last successful restore: {env.now - timedelta(hours=3):%Y-%m-%d %H:%M:%S}, "
                              "last restore failure: none")
     assert out[4].endswith("avg difference from target (s): 10, avg restore time (min): 2")
@@ -294,3 +302,16 @@ def test_catalog_is_opened_once(env, monkeypatch, capsys):
                                                                                                  readonly=readonly))
     assert report.main([]) == 0
     assert opened == [1]
+
+
+def test_snapshots_with_an_archivelog_gap_are_shown():
+    rep = DatabaseReport("orcl", snapshots=SnapshotSummary(
+        3, datetime(2016, 11, 8, 20, 53, 36, tzinfo=timezone.utc),
+        datetime(2016, 5, 24, 13, 52, 5, tzinfo=timezone.utc),
+        continuity="CRITICAL: 1 of 3 snapshots cannot recover to their target",
+        gaps=["orcl-20161108T205336: thread 2: sequence 12 missing"]))
+    lines = report.format_text(rep)
+    assert "  Archivelog gap: orcl-20161108T205336: thread 2: sequence 12 missing" in lines
+    assert not any(line.startswith("  Archivelog continuity") for line in lines)
+    rep.snapshots.gaps, rep.snapshots.continuity = [], "OK: archivelogs complete"
+    assert "  Archivelog continuity: OK: archivelogs complete" in report.format_text(rep)
