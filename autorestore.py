@@ -280,6 +280,7 @@ def restore_all(config: Configuration, dbs: list[str]) -> int:
 def run(config_name: str, choice: str | None, slot: int | None) -> int:
     config = Configuration(locate(config_name), None, extra_defaults=RESTORE_DEFAULTS)
     confcheck.warn_if_readable_secrets(config)
+    confcheck.warn_unknown_keys(config)
     if choice is not None and choice.startswith("--"):
         return listing(config, choice)
     dbs = selected_databases(config, choice)

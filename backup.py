@@ -86,7 +86,7 @@ def open_session_log(config: Configuration, db: str, logfile: Path) -> logging.L
     """The session log, announced first; old logs removed."""
     print(f"Log file for this session: {logfile}", flush=True)
     log = logs.setup(db, logfile)
-    logs.remove_old_logs(logfile.parent, config.getint("logretention", "generic", minimum=0), log)
+    logs.remove_old_logs(logfile.parent, config.getint("logretention", "generic", default=30, minimum=0), log)
     return log
 
 
@@ -98,7 +98,7 @@ def run(db: str, action: str, dry_run: bool, config_name: str | None, state: dic
     """
     config = Configuration(locate(config_name), db)
     confcheck.check(config)
-    maxlockwait = config.getfloat("maxlockwait", "generic")
+    maxlockwait = config.getfloat("maxlockwait", "generic", default=30)
     backup_area = layout.backup_area(config, db)
     logfile = None if dry_run else \
         backup_area / layout.LOG_DIR / f"{db}_{datetime.now():%Y%m%dT%H%M%S}_{action}.log"
@@ -116,6 +116,7 @@ def run(db: str, action: str, dry_run: bool, config_name: str | None, state: dic
     log.debug("Oracle home: %s", oraclehome)
     log.info("Configuration file: %s", config.path)
     confcheck.warn_if_readable_secrets(config)
+    confcheck.warn_unknown_keys(config)
     oracle = OracleExec(oraclehome, layout.tns_admin(config), logfile, dry_run=dry_run)
     job = BackupJob(BackupContext(config, db, backup_area, oracle, templates, snapper, templates.values))
     if dry_run:

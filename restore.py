@@ -13,11 +13,17 @@ for scripted use::
 
 ``--validate`` also reads every block of the restored copy (as the nightly
 test does on its validation days): a corrupt block that recovery never
-touched fails the restore instead of opening unnoticed.
+touched fails the restore instead of opening unnoticed.  ``--scn N``
+restores to an SCN instead of a time (RMAN ``set until scn N``).
+
+``--plan --target TIME | --scn N [--json]`` prints what a restore would do
+and clones nothing (see imagecopy/restoreplan.py): exit 0 when it would reach
+the target, 1 when it would not.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -26,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from imagecopy import confcheck, layout, logs, runtime
+from imagecopy import confcheck, layout, logs, restoreplan, runtime
 from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from imagecopy.oracle import OracleExec
@@ -92,7 +98,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--validate", action="store_true",
                    help="also read every block (backup validate check logical database): a corrupt block "
                         "that recovery never touched fails the restore")
+    p.add_argument("--scn", help="restore to this SCN instead of a time (RMAN set until scn)")
+    p.add_argument("--plan", action="store_true", help="print what the restore would do, clone nothing")
+    p.add_argument("--json", action="store_true", help="the plan as JSON (with --plan)")
     return p.parse_args(argv)
+
+
+def check_options(args: argparse.Namespace) -> int | None:
+    """The options that only make sense together; the SCN as a number.
+
+    :raises UsageError: naming what is wrong.
+    """
+    scn = None
+    if args.scn is not None:
+        if not re.fullmatch(r"\d{1,20}", args.scn.strip()) or int(args.scn) <= 0:
+            raise UsageError(f"--scn must be a positive whole number, not '{args.scn}'")
+        scn = int(args.scn)
+        if args.target is not None:
+            raise UsageError("--scn and --target exclude each other: restore to an SCN or to a time")
+        if args.utc:
+            raise UsageError("--utc applies to --target only")
+    if args.plan and args.target is None and scn is None:
+        raise UsageError("--plan needs --target TIME or --scn N")
+    if args.json and not args.plan:
+        raise UsageError("--json applies to --plan only")
+    return scn
 
 
 def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
@@ -109,9 +139,13 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
         config = Configuration(locate(args.configfile), args.db, extra_defaults=RESTORE_DEFAULTS)
         confcheck.check(config, [args.db], restore=True)
         confcheck.warn_if_readable_secrets(config)
+        confcheck.warn_unknown_keys(config)
+        scn = check_options(args)
         for value, check in ((args.target, check_time), (args.sid, check_sid), (args.mountdir, check_directory)):
             if value is not None and check(value):
                 raise UsageError(check(value))
+        if args.plan:
+            return print_plan(config, args.db, args.target, args.utc, scn, args.mountdir, args.json)
         if not args.yes and not asker.yes_no("Is this host isolated from production (no access to its "
                                              "database storage)?"):
             print("Then do not restore here.")
@@ -120,11 +154,12 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
         mountdir = args.mountdir
         if mountdir is None and method != "clonepath":
             mountdir = asker.ask("Directory to mount the clone in: ", check_directory)
-        target_text = args.target or asker.ask("Target time (yyyy-mm-dd hh24:mi:ss): ", check_time)
-        utc = args.utc if args.target else asker.yes_no("Is that time in UTC?")
+        target_text = None if scn is not None else \
+            args.target or asker.ask("Target time (yyyy-mm-dd hh24:mi:ss): ", check_time)
+        utc = args.utc if args.target or scn is not None else asker.yes_no("Is that time in UTC?")
         sid = args.sid or asker.ask("New instance SID (at most 8 letters/digits): ", check_sid)
         return restore(config, args.db, target_text, utc, sid, Path(mountdir) if mountdir else None, method,
-                       asker, confirm=not args.yes, validate=args.validate)
+                       asker, confirm=not args.yes, validate=args.validate, scn=scn)
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -150,20 +185,65 @@ def target_times(text: str, utc: bool) -> tuple[datetime, datetime]:
     return naive, naive.astimezone(timezone.utc)
 
 
-def restore(config: Configuration, db: str, target_text: str, utc: bool, sid: str, mountdir: Path | None,
-            method: str, asker: Asker, confirm: bool, validate: bool = False) -> int:
-    target_local, target_utc = target_times(target_text, utc)
+def print_plan(config: Configuration, db: str, target_text: str | None, utc: bool, scn: int | None,
+               mountdir: str | None, as_json: bool) -> int:
+    """restore.py --plan: the plan on stdout, as text or JSON; exit 1 when the restore would not reach the target."""
+    from imagecopy.catalog import open_catalog
     from storage import create_snapper
     snapper = create_snapper(config, db)
-    snapid = snapper.search_recovery_snapid(target_utc)
+    if scn is not None:
+        plan = restoreplan.Plan(db, f"SCN {scn}", f"scn {scn}")
+        plan.snapid, plan.why = restoreplan.choose_snapshot(snapper, None, scn)
+        target = restoreplan.Target(scn=scn)
+    else:
+        assert target_text is not None
+        local, target_utc = target_times(target_text, utc)
+        plan = restoreplan.Plan(db, f"{local:%Y-%m-%d %H:%M:%S} (local), {target_utc:%Y-%m-%d %H:%M:%S} UTC",
+                                f"time \"to_date('{local:%Y-%m-%d %H:%M:%S}', 'yyyy-mm-dd hh24:mi:ss')\"")
+        plan.snapid, plan.why = restoreplan.choose_snapshot(snapper, target_utc, None)
+        target = restoreplan.Target(time=local)
+    if plan.snapid is None:
+        plan.problem = "no snapshot covers the target"
+        plan.why = ""
+    else:
+        plan.why += f" (created {snapper.getsnapcreation(plan.snapid):%Y-%m-%d %H:%M:%S} UTC)"
+        restoreplan.check_logs(plan, snapper, target)
+    plan.expected = restoreplan.catalog_duration(lambda: open_catalog(config, readonly=True), db)
+    plan.mount = mount_plan(config, db, mountdir)
+    print(json.dumps(plan.to_dict(), indent=2) if as_json else plan.text())
+    return plan.exit_code
+
+
+def mount_plan(config: Configuration, db: str, mountdir: str | None) -> str:
+    """How the clone would be mounted, as restore.py would print it."""
+    method = config.getchoice("autorestoremountmethod", "autorestore", MOUNT_METHODS, "fstab")
+    if method == "clonepath":
+        return "none: the clone's own directory is used (autorestoremountmethod: clonepath)"
+    options = config.get("restoremountoptions", "autorestore", default=MOUNT_OPTIONS).strip()
+    option_args = f"-o {options} " if options else ""
+    return (f"mount -t nfs {option_args}<the clone's export, printed once the clone exists> "
+            f"{mountdir or '<mount directory>'}   (as root)")
+
+
+def restore(config: Configuration, db: str, target_text: str | None, utc: bool, sid: str, mountdir: Path | None,
+            method: str, asker: Asker, confirm: bool, validate: bool = False, scn: int | None = None) -> int:
+    from storage import create_snapper
+    snapper = create_snapper(config, db)
+    if scn is None:
+        assert target_text is not None
+        target_local, target_utc = target_times(target_text, utc)
+        shown = ("Target time:", f"{target_local:%Y-%m-%d %H:%M:%S} (local), {target_utc:%Y-%m-%d %H:%M:%S} UTC")
+    else:
+        target_local, target_utc, shown = None, None, ("Target SCN:", str(scn))
+    snapid, _ = restoreplan.choose_snapshot(snapper, target_utc, scn)
     if snapid is None:
-        print(f"No snapshot was created at or after {target_utc:%Y-%m-%d %H:%M:%S} UTC. Create one first:\n"
-              f"  {zsnapper_command(config)} {db} create")
+        missing = f"No snapshot records a recovery target at or past SCN {scn}" if target_utc is None else \
+            f"No snapshot was created at or after {target_utc:%Y-%m-%d %H:%M:%S} UTC"
+        print(f"{missing}. Create one first:\n  {zsnapper_command(config)} {db} create")
         return 1
     clonename = f"restore_{db}_{datetime.now():%Y%m%d_%H%M%S}"
-    print(f"\nDatabase:        {db}\nTarget time:     {target_local:%Y-%m-%d %H:%M:%S} (local), "
-          f"{target_utc:%Y-%m-%d %H:%M:%S} UTC\nSnapshot:        {snapid}\nClone:           {clonename}\n"
-          f"New instance:    {sid}\nMount directory: {mountdir or '(the clone path)'}\n")
+    print(f"\nDatabase:        {db}\n{shown[0]:<17}{shown[1]}\nSnapshot:        {snapid}\n"
+          f"Clone:           {clonename}\nNew instance:    {sid}\nMount directory: {mountdir or '(the clone path)'}\n")
     if confirm and not asker.yes_no("Continue?"):
         print("Nothing was done.")
         return 1
@@ -173,6 +253,7 @@ def restore(config: Configuration, db: str, target_text: str, utc: bool, sid: st
     settings = RestoreSettings.from_config(config, db, sid=sid)
     settings.clonename, settings.sid, settings.tolerance_minutes = clonename, sid, None
     settings.validate = validate
+    settings.target_scn = scn
     settings.mount_method = method
     if mountdir is not None:
         settings.mountpoint = mountdir
@@ -195,7 +276,8 @@ def restore(config: Configuration, db: str, target_text: str, utc: bool, sid: st
     return report(config, engine, target_local, logfile, mountdir, method)
 
 
-def run_restore(engine: RestoreEngine, config: Configuration, snapid: str, target: datetime, asker: Asker) -> None:
+def run_restore(engine: RestoreEngine, config: Configuration, snapid: str, target: datetime | None,
+                asker: Asker) -> None:
     """Clone, have the clone mounted (by root, or its own path), restore into a fresh directory in it."""
     engine.clone(snapid)
     settings = engine.s
@@ -215,11 +297,16 @@ def run_restore(engine: RestoreEngine, config: Configuration, snapid: str, targe
     engine.restore_from(base, target=target)
 
 
-def report(config: Configuration, engine: RestoreEngine, target_local: datetime, logfile: Path,
+def report(config: Configuration, engine: RestoreEngine, target_local: datetime | None, logfile: Path,
            mountdir: Path | None, method: str) -> int:
     """What was restored (or how far it got), and how to clean up; the exit status."""
     outcome, sid = engine.outcome, engine.s.sid
-    if outcome.success:
+    if outcome.success and target_local is None:
+        print(f"\nDatabase {outcome.db} restored as instance {sid}, open read only.")
+        print(f"Requested SCN:   {engine.s.target_scn} (the changes below it)")
+        print(f"Verified time:   {outcome.verified}")
+        print(f"Datafiles in:    {engine.mountdir}; instance files in {engine.s.scratch}")
+    elif outcome.success:
         print(f"\nDatabase {outcome.db} restored as instance {sid}, open read only.")
         print(f"Requested time:  {target_local:%Y-%m-%d %H:%M:%S}")
         print(f"Verified time:   {outcome.verified}")
@@ -230,7 +317,7 @@ def report(config: Configuration, engine: RestoreEngine, target_local: datetime,
         cleanup_help(config, outcome.db, sid, engine.s.clonename, mountdir, method)
     if not outcome.success:
         return 1
-    if outcome.verified and outcome.verified > target_local:
+    if outcome.verified and target_local is not None and outcome.verified > target_local:
         print("WARNING: the verified time is after the target: the data is newer than asked for.")
         return 1
     return 0

@@ -13,8 +13,12 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: str | bytes, mode: int = 0o644, tmp_prefix: str | None = None) -> None:
+def write_atomic(path: Path, data: str | bytes, mode: int | None = None, tmp_prefix: str | None = None) -> None:
     """Replace ``path`` with ``data`` (text is written as UTF-8).
+
+    ``mode`` None gives the file the mode a plain ``open`` would (0666 less the umask:
+    the scripts' umask keeps backup files from other users); the Prometheus textfiles
+    ask for 0644 explicitly, node_exporter being another user.
 
     ``tmp_prefix`` names the temp file (default ``.<name>.``): a directory's reader
     that skips names with that prefix never sees the file in progress.
@@ -26,7 +30,7 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644, tmp_prefix: s
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)         # mkstemp makes 0600; readers (node_exporter, the restore) are other users
+        os.chmod(tmp, _umasked() if mode is None else mode)     # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -35,6 +39,13 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644, tmp_prefix: s
             pass
         raise
     _fsync_directory(path.parent)
+
+
+def _umasked() -> int:
+    """0666 less the process's umask (read by setting it: there is no other way)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -16,26 +16,21 @@ import stat
 
 from .config import Configuration
 from .errors import ConfigError
+from .keys import DB, KEYS, Key, table, unknown_keys
 
 log = logging.getLogger(__name__)
 
-# (key, section or None for the database's own section, minimum)
-INTEGERS = (
-    ("logretention", "generic", 0), ("dbid", None, 1), ("recoverywindow", None, 0), ("parallel", None, 1),
-    ("snapexpirationdays", None, 0), ("snapexpirationmonths", None, 0),
-    ("autorestoreinstancenumber", None, 1), ("autorestorethread", None, 1),
-    ("autorestorevalidatechance", "autorestore", 0), ("autorestoremodulus", "autorestore", 0),
-    ("autorestoreparallel", "autorestore", 1), ("autorestorecatalogretention", "autorestore", 1),
-)
-NUMBERS = (
-    ("maxlockwait", "generic"), ("warningsnapage", "generic"), ("criticalsnapage", "generic"),
-    ("autorestoresnapage", "autorestore"), ("autorestoremaxtoleranceminutes", "autorestore"),
-)
-BOOLEANS = (
-    ("registercatalog", None), ("hasdataguard", None), ("dosnapshot", None), ("gimanaged", None),
-    ("backupjobenabled", None), ("backupdestshared", "generic"), ("autorestoreenabled", None),
-)
-CHOICES = (("autorestoremountmethod", "autorestore", ("fstab", "clonepath"), "fstab"),)
+def _typed(kind: str) -> list[tuple[Key, str | None]]:
+    """The table's keys of one type, each with the section it is read from (None: the database's)."""
+    out: list[tuple[Key, str | None]] = []
+    for key in KEYS:
+        if key.kind == kind:
+            out.append((key, None if key.section == DB else key.section))
+            if key.also_generic:
+                out.append((key, "generic"))
+    return out
+
+
 # Paths handed to Oracle (init.ora, adrci, SQL) on the restore host: absolute, one line, no quote,
 # no ';' (adrci separates its commands with it).
 RESTORE_PATHS = ("autorestoredestination", "autorestoremountpoint", "autorestorelogdir")
@@ -49,17 +44,18 @@ def _check_section(cfg: Configuration, restore: bool) -> None:
     def present(key: str, section: str | None) -> bool:
         return (section is not None or cfg.section is not None) and cfg.has(key, section)
 
-    for key, section, minimum in INTEGERS:
-        if present(key, section):
-            cfg.getint(key, section, minimum=minimum)
-    for key, section in NUMBERS:
-        if present(key, section):
-            cfg.getfloat(key, section)
-    for key, section in BOOLEANS:
-        if present(key, section):
-            cfg.getbool(key, section)
-    for key, section, choices, default in CHOICES:
-        cfg.getchoice(key, section, choices, default)
+    for key, section in _typed("int"):
+        if present(key.name, section):
+            cfg.getint(key.name, section, minimum=int(key.minimum))
+    for key, section in _typed("number"):
+        if present(key.name, section):
+            cfg.getfloat(key.name, section, minimum=key.minimum)
+    for key, section in _typed("bool"):
+        if present(key.name, section):
+            cfg.getbool(key.name, section)
+    for key, section in _typed("choice"):
+        if present(key.name, section):
+            cfg.getchoice(key.name, section, key.choices, key.default or key.choices[0])
     if restore:
         for key in RESTORE_PATHS:
             if present(key, "autorestore"):
@@ -87,6 +83,21 @@ def restore_path(config: Configuration, key: str) -> str:
         raise ConfigError(f"{config.path}: [autorestore] key '{key}' must not contain a quote, ';' or a "
                           f"control character: {value!r}")
     return value
+
+
+def warn_unknown_keys(config: Configuration) -> list[str]:
+    """One warning line per key no table knows (a typo would otherwise be ignored silently)."""
+    from storage import driver_keys, storage_sections
+
+    drivers = driver_keys()
+    module = config.get("snappermodule", "generic", "localfs")
+    # Sections of drivers that declare no keys (a driver of the user's own, the old toolset's
+    # names) and the credentials sections are not checked.
+    skip = {s for s in storage_sections(module) if s not in drivers} | {"credentials"}
+    lines = unknown_keys(config.path, table(drivers), skip)
+    for line in lines:
+        log.warning("%s", line)
+    return lines
 
 
 def warn_if_readable_secrets(config: Configuration) -> str | None:

@@ -126,6 +126,6 @@ def update(path: Path | str, families: Families, merge: Callable[[Series], Serie
                 existing = parse_textfile(path.read_text(encoding="utf-8"), families)
             except FileNotFoundError:
                 existing = {}
-            write_atomic(path, render(merge(existing), families))
+            write_atomic(path, render(merge(existing), families), mode=0o644)
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)

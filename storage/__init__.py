@@ -9,8 +9,10 @@ own that is importable from ``sys.path``.  A driver written for the old toolset
 works under its old name, from ``sys.path`` or as ``<name>.py`` beside the
 scripts, even when the name is one of the built-in ones not shipped yet: it
 subclasses ``backupcommon.SnapHandler`` (``storage.legacy``) and is built with
-its one-argument constructor.  Driver modules are imported only when chosen, so
-one driver's dependencies (HTTP client, SDK) are not needed by the others.
+its one-argument constructor.  A driver module imports its third-party
+dependencies (HTTP client, SSH) only when used, so one driver's dependencies are
+not needed by the others, and ``driver_keys`` can read every shipped driver's
+``CONFIG_KEYS`` table.
 """
 from __future__ import annotations
 
@@ -18,11 +20,13 @@ import importlib
 import importlib.util
 import logging
 import sys
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError
+from imagecopy.keys import Key
 
 from . import legacy
 from .base import CloneInfo, SnapHandler, SnapshotInfo, backup_area, size2str
@@ -30,7 +34,7 @@ from .base import CloneInfo, SnapHandler, SnapshotInfo, backup_area, size2str
 log = logging.getLogger(__name__)
 
 __all__ = ["create_snapper", "SnapHandler", "SnapshotInfo", "CloneInfo", "size2str", "backup_area",
-           "DEFAULT_MODULE", "BUILTIN_DRIVERS", "DRIVER_SECTIONS", "storage_sections"]
+           "DEFAULT_MODULE", "BUILTIN_DRIVERS", "DRIVER_SECTIONS", "storage_sections", "driver_keys"]
 
 DEFAULT_MODULE = "localfs"
 
@@ -47,17 +51,31 @@ BUILTIN_DRIVERS: dict[str, str] = {
     "btrfs": "Btrfs",
 }
 
-# The configuration sections each driver reads (its own, and its credentials section
-# when the credentials are pasted into the main file); none of them is a database.
+# The sections of the old toolset's drivers (their own, and their credentials section when the
+# credentials are pasted into the main file): never databases, even before a driver declares
+# them.  A shipped driver declares its sections and their keys itself (``CONFIG_KEYS``).
 DRIVER_SECTIONS: dict[str, tuple[str, ...]] = {
-    "localfs": ("localfs",),
     "zfssa": ("zfssa", "zfscredentials"),
     "netapp": ("netapp", "netappcredentials"),
     "softnas": ("softnas", "softnascredentials"),
     "huawei": ("huawei", "huaweidorado", "huaweidoradocredentials"),
-    "zfs": ("zfs",),
-    "btrfs": ("btrfs",),
 }
+
+
+@cache
+def driver_keys() -> dict[str, tuple[Key, ...]]:
+    """Section → keys, as the shipped drivers declare them (each module's ``CONFIG_KEYS``)."""
+    out: dict[str, tuple[Key, ...]] = {}
+    for name in BUILTIN_DRIVERS:
+        if importlib.util.find_spec(f"storage.{name}") is None:
+            continue
+        try:
+            module = importlib.import_module(f"storage.{name}")
+        except (ImportError, SyntaxError, StorageError):     # a broken driver is reported when chosen
+            continue
+        for section, keys in getattr(module, "CONFIG_KEYS", {}).items():
+            out[section] = out.get(section, ()) + tuple(keys)
+    return out
 
 
 def storage_sections(configured_module: str | None = None) -> frozenset[str]:
@@ -67,7 +85,7 @@ def storage_sections(configured_module: str | None = None) -> frozenset[str]:
     driver of the user's own: the old convention is a section named after the
     module (its last dotted part), and ``<that>credentials``.
     """
-    names = {name for sections in DRIVER_SECTIONS.values() for name in sections}
+    names = {name for sections in DRIVER_SECTIONS.values() for name in sections} | set(driver_keys())
     if configured_module:
         short = configured_module.strip().rsplit(".", 1)[-1].lower()
         if short:

@@ -60,14 +60,20 @@ from pathlib import Path, PurePosixPath
 
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError, UsageError
+from imagecopy.keys import Key
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
-from .remote import Runner, failure, new_snapshot, runner_for, safe_name, snapshot_id_ok
+from .remote import Runner, failure, new_snapshot, remote_keys, runner_for, safe_name, snapshot_id_ok
 from .retention import Pin
 
 log = logging.getLogger(__name__)
 
 SECTION = "btrfs"
+CONFIG_KEYS = {SECTION: (
+    Key(SECTION, "base", help="directory of the databases' subvolumes"),
+    Key(SECTION, "snapshotdir", help="directory of the read-only snapshots"),
+    Key(SECTION, "clonedir", help="directory of the writable clones"),
+    *remote_keys(SECTION))}
 _LIST_LINE = re.compile(r"ID (\d+) .*?otime (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +"
                         r"parent_uuid (\S+) +uuid (\S+) +path (.+)$")
 _QGROUP_LINE = re.compile(r"0/(\d+)\s+(\d+)\s+(\d+)")

@@ -34,12 +34,22 @@ from urllib.parse import quote, urlsplit
 
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError
+from imagecopy.keys import Key
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_RETRIES = 3
 RETRY_STATUSES = frozenset({503})
+
+
+def http_keys(section: str) -> tuple[Key, ...]:
+    """The keys every REST driver's section takes for reaching its appliance (see HttpSettings)."""
+    return (Key(section, "cacert", default="", help="CA file that signed the appliance's certificate"),
+            Key(section, "verifytls", "bool", "true", "verify the appliance's TLS certificate"),
+            Key(section, "timeout", "number", str(int(DEFAULT_TIMEOUT)), "seconds each call may take", minimum=1),
+            Key(section, "retries", "int", str(DEFAULT_RETRIES), "retries on connection errors and 503"),
+            Key(section, "retrybackoff", "number", "0.5", "seconds before the first retry, doubled each time"))
 
 
 @dataclass(frozen=True)

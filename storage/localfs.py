@@ -61,6 +61,7 @@ from imagecopy import commands
 from imagecopy.atomicfile import write_atomic
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError
+from imagecopy.keys import Key
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo, as_utc, backup_area, validate_name
 from .retention import Pin
@@ -69,6 +70,8 @@ from .space import Usage, tree_usage
 log = logging.getLogger(__name__)
 
 SECTION = "localfs"
+CONFIG_KEYS = {SECTION: (Key(SECTION, "snapshotdir", help="where snapshots are kept"),
+                         Key(SECTION, "clonedir", help="where clones are kept"))}
 META = ".meta"          # metadata directory name, hidden so it never looks like a snapshot or clone
 TMP = ".tmp-"           # prefix of copies in progress (and of drops in progress)
 LOCK = ".lock"

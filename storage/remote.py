@@ -35,6 +35,7 @@ from typing import Any, Callable, Sequence
 from imagecopy import commands
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError, UsageError
+from imagecopy.keys import Key
 from imagecopy.layout import validate_name
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,19 @@ DEFAULT_TIMEOUT = 120.0
 # Names the drivers put into zfs/btrfs commands: letters, digits and _ . : - (no leading
 # '-' or '.'), which also keeps spaces, quotes and $() away from any shell.
 _SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")
+
+
+def remote_keys(section: str) -> tuple[Key, ...]:
+    """The keys every command driver's section takes for running its commands (see runner_for)."""
+    return (Key(section, "sudo", "bool", "false", "run the storage command as sudo -n <command>"),
+            Key(section, "host", default="", help="the storage server over SSH (empty: this host)"),
+            Key(section, "port", "int", "22", "SSH port", minimum=1),
+            Key(section, "user", default="", help="SSH user (the current user)"),
+            Key(section, "keyfile", default="", help="SSH private key file"),
+            Key(section, "knownhosts", default="", help="known_hosts file holding the server's key"),
+            Key(section, "timeout", "number", str(int(DEFAULT_TIMEOUT)), "seconds each storage command may take",
+                minimum=1),
+            Key(section, "sharedpaths", "bool", "false", "the server's mountpoints are the same paths here"))
 
 
 def safe_name(name: str, what: str) -> str:

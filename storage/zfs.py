@@ -41,9 +41,10 @@ from pathlib import Path
 
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError, UsageError
+from imagecopy.keys import Key
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
-from .remote import Runner, failure, new_snapshot, runner_for, safe_name, snapshot_id_ok
+from .remote import Runner, failure, new_snapshot, remote_keys, runner_for, safe_name, snapshot_id_ok
 from .retention import VERIFIED, Pin
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,11 @@ SECTION = "zfs"
 # a ``zfs hold`` each, so that not even a manual ``zfs destroy`` removes a pinned snapshot.
 PIN_PROPERTIES = {"manual": "oib:pin_manual", VERIFIED: "oib:pin_verified"}
 PROPERTIES = ("type", "creation", "used", "referenced", "origin", "mountpoint", *PIN_PROPERTIES.values())
+CONFIG_KEYS = {SECTION: (
+    Key(SECTION, "parent", help="parent dataset; the database's is <parent>/<db>"),
+    Key(SECTION, "compression", default="lz4", help="compression of new datasets"),
+    Key(SECTION, "recordsize", default="", help="record size of new datasets"),
+    *remote_keys(SECTION))}
 BUSY_RETRIES = 12       # waits of 0.1 s, 0.2 s ... about 7 s in all
 
 

@@ -154,3 +154,13 @@ def test_a_full_disk_while_logging_is_one_line(configured, tmp_path, size_kb):
         assert "No space left on device" in one_error_line(result)
     finally:
         subprocess.run(["umount", "-l", str(full)], capture_output=True)
+
+
+def test_a_mistyped_key_is_named_and_the_job_goes_on(configured):
+    """`autorestoremodulos` used to turn the validation day off without a word."""
+    benv = configured
+    benv.config.write_text(benv.config.read_text().replace("[autorestore]\n", "[autorestore]\nautorestoremodulos: 7\n"))
+    out = ok(benv.backup("imagecopywithsnap"))
+    [line] = [line for line in out.splitlines() if "unknown key" in line]
+    assert re.fullmatch(r"\S+ WARNING +orcl +" + re.escape(f"{benv.config}: [autorestore] unknown key "
+                        "'autorestoremodulos' (did you mean 'autorestoremodulus'?): ignored"), line), line

@@ -20,6 +20,15 @@ def test_replaces_the_file_whole_with_the_asked_mode(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["autorestore.cfg"]
 
 
+def test_without_a_mode_the_umask_decides(tmp_path: Path):
+    old = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "autorestore.cfg", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "autorestore.cfg").stat().st_mode) == 0o640
+
+
 def test_bytes_and_the_temp_prefix(tmp_path: Path, monkeypatch):
     seen: list[str] = []
     real_replace = os.replace
