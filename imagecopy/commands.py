@@ -90,8 +90,6 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, input_text
         raise error_class(f"{name}: command not found: {argv[0]}")
     if os.sep in argv[0] and not os.access(argv[0], os.X_OK):
         raise error_class(f"{name}: not an executable file: {argv[0]}")
-    sink = on_line or (lambda line: log.debug("%s", line))
-    lines: list[str] = []
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -99,8 +97,26 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, input_text
                                 preexec_fn=die_with_parent())
     except OSError as exc:
         raise error_class(f"{name}: cannot start {argv[0]}: {exc.strerror}") from exc
-    # The timeout covers the whole run: a program that hangs without printing is killed too
-    # (waiting only after its output ended would wait for ever).
+    lines, returncode, expired = _supervise(proc, input_text, on_line or (lambda line: log.debug("%s", line)),
+                                            timeout)
+    if expired:
+        raise error_class(f"{name} did not finish within {timeout:g} s and was stopped",
+                          details=[line for line in lines if line.strip()][-5:])
+    result = CommandResult(argv, returncode, "\n".join(lines))
+    if check and returncode != 0:
+        tail = [line for line in lines if line.strip()][-5:]
+        raise error_class(f"{name} exited with code {returncode}", details=tail)
+    return result
+
+
+def _supervise(proc: subprocess.Popen, input_text: str | None, sink: Callable[[str], None],
+               timeout: float | None) -> tuple[list[str], int, bool]:
+    """Feed, read and wait for ``proc``: its output lines, its exit code, whether the timeout killed it.
+
+    The timeout covers the whole run: a program that hangs without printing is killed
+    too (waiting only after its output ended would wait for ever).
+    """
+    lines: list[str] = []
     expired = threading.Event()
 
     def expire() -> None:
@@ -132,11 +148,4 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, input_text
     finally:
         if timer is not None:
             timer.cancel()
-    if expired.is_set():
-        raise error_class(f"{name} did not finish within {timeout:g} s and was stopped",
-                          details=[line for line in lines if line.strip()][-5:])
-    result = CommandResult(argv, returncode, "\n".join(lines))
-    if check and returncode != 0:
-        tail = [line for line in lines if line.strip()][-5:]
-        raise error_class(f"{name} exited with code {returncode}", details=tail)
-    return result
+    return lines, returncode, expired.is_set()

@@ -17,3 +17,32 @@ def test_ruff_clean():
         pytest.skip("ruff is not installed (pip install -e .[test])")
     result = subprocess.run([ruff, "check", "--no-cache", str(REPO)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 60
+
+
+def _product_modules() -> list[Path]:
+    """The toolset's own Python files: the scripts, imagecopy/ and storage/ (not tests, benchmarks)."""
+    return sorted(p for p in [*REPO.glob("*.py"), *REPO.glob("imagecopy/*.py"), *REPO.glob("storage/*.py")]
+                  if p.name != "setup.py")
+
+
+def test_no_module_is_over_600_lines():
+    long = [f"{p.relative_to(REPO)}: {n} lines" for p in _product_modules()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES]
+    assert long == [], "split these modules by job"
+
+
+def test_no_function_is_over_60_lines():
+    import ast
+
+    long = []
+    for path in _product_modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}: {n} lines")
+    assert long == [], "split these functions"
