@@ -399,7 +399,7 @@ class BackupJob:
         if self.oracle.dry_run:
             return
         if self.config.getbool("gimanaged"):
-            from dbinfo import describe
+            from .clusterware import describe
             try:
                 log.debug("%s", describe(self.config, self.ctx.db, self.oracle.oraclehome))
             except Exception as exc:  # environment facts must never fail a backup

@@ -51,9 +51,9 @@ def test_unknown_version_says_so_and_uses_the_long_options(gi):
 
 
 def test_banner_across_a_read_chunk_is_found(tmp_path):
-    import dbinfo
+    from imagecopy import clusterware
     (tmp_path / "bin").mkdir()
     banner = b"NLSRTL Version 11.2.0.4.0 - Production"
-    (tmp_path / "bin" / "oracle").write_bytes(b"\0" * (dbinfo._CHUNK - 10) + banner + b"\0" * 100)
-    assert dbinfo.oracle_version(tmp_path) == (11, 2, 0, 4, 0)
-    assert dbinfo.oracle_version(tmp_path / "nosuchhome") is None
+    (tmp_path / "bin" / "oracle").write_bytes(b"\0" * (clusterware._CHUNK - 10) + banner + b"\0" * 100)
+    assert clusterware.oracle_version(tmp_path) == (11, 2, 0, 4, 0)
+    assert clusterware.oracle_version(tmp_path / "nosuchhome") is None

@@ -46,3 +46,18 @@ def test_no_function_is_over_60_lines():
                 if n > MAX_FUNCTION_LINES:
                     long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}: {n} lines")
     assert long == [], "split these functions"
+
+
+def test_library_code_never_imports_a_script():
+    """imagecopy/ and storage/ are the library; the scripts beside them use it, never the reverse."""
+    import ast
+
+    scripts = {p.stem for p in REPO.glob("*.py")} - {"setup"}
+    found = []
+    for path in [*REPO.glob("imagecopy/*.py"), *REPO.glob("storage/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            found += [f"{path.relative_to(REPO)}:{node.lineno} imports {n}" for n in names
+                      if n.split(".")[0] in scripts]
+    assert found == []
