@@ -402,16 +402,22 @@ class SnapHandler(ABC):
         raise StorageError(f"Suitable snapshot not found for cloning: no snapshot of {self.dbname} "
                            f"is at least {max_age_hours:g} hours old")
 
-    def search_recovery_snapid(self, target_utc: datetime) -> str | None:
+    def search_recovery_snapid(self, target_utc: datetime | None,
+                               covers: Callable[[str], bool] | None = None) -> str | None:
         """The oldest snapshot created at or after ``target_utc`` (naive = UTC), or None.
 
         That snapshot holds every archivelog up to its creation, so it can recover
-        the database to the target time.
+        the database to the target time.  With ``covers`` (a restore to an SCN: does
+        the snapshot's recorded recovery target reach it?) the oldest snapshot for
+        which it also holds; ``target_utc`` None then considers every snapshot.
         """
-        target = as_utc(target_utc)
+        target = None if target_utc is None else as_utc(target_utc)
         for s in self.listsnapshots(sortbycreation=True):
-            if as_utc(self.getsnapcreation(s)) >= target:
-                return self._snapid(s)
+            if target is not None and as_utc(self.getsnapcreation(s)) < target:
+                continue
+            snapid = self._snapid(s)
+            if covers is None or covers(snapid):
+                return snapid
         return None
 
     def latest_snapshot(self) -> tuple[str, datetime] | None:

@@ -31,7 +31,8 @@ def test_shipped_templates_render_with_the_backup_values():
              "archlogconfigargument": "", "schedulebackup": "FREQ=DAILY", "schedulearchlog": "FREQ=HOURLY",
              "backupjobenabled": "true",
              # the restore side's
-             "renamebct": "", "restorenew": "", "lasttime": "2026-11-25 03:00:00", "customverifydate": "select 1",
+             "renamebct": "", "restorenew": "", "lasttime": "2026-11-25 03:00:00", "until": "scn 1234",
+             "customverifydate": "select 1",
              "cfgdestination": "/m", "mountdestination": "/m", "scratch": "/s", "compatible": "12.1.0.2.0",
              "db_block_size": 8192, "db_files": 200, "db_name": "orcl", "pga_size": "1G", "sga_size": "2G",
              "undo_tablespace": "UNDOTBS1", "logdir": "/l", "instancenumber": 1, "thread": 1,
