@@ -1,0 +1,630 @@
+"""The ``netapp`` storage driver: NetApp ONTAP volumes, snapshots and FlexClones over the REST API (9.10+).
+
+Where (the old toolset's keys and files, read in its order): ``filer``, ``svm``,
+``volumeprefix``, ``mounthost`` and ``cacert`` of ``[netapp]`` are read first
+from ``netappcredentials.cfg`` (beside the scripts in a checkout, beside the
+configuration file when installed) and then from the main configuration.  The
+login is ``NETAPP_USER``/``NETAPP_PASSWORD`` from the environment when set,
+else ``[netappcredentials] user, password`` of that file, else the same section
+pasted into the main file.  A relative ``cacert`` is a file in ``certs/`` of
+that directory, as before.  The HTTP client (TLS verified, timeouts, retries,
+quoting, no password in any message) is ``storage.http``.
+
+Layout: the database's volume is ``<volumeprefix><db>``; with
+``additionalvolumesuffixes: _redo,_arch`` (database section) the database also
+has ``<volumeprefix><db>_redo`` …, and every operation covers all its volumes:
+
+* a snapshot is ``<db>_YYYYmmddTHHMMSS`` (the old toolset's names, so its
+  snapshots stay under retention), taken on every volume under one name; a
+  failure on one volume deletes it again from the others;
+* a listing reads the first volume's snapshots (creation, pins) and its
+  FlexClones; the space figures (``size``, ``reclaimable_space``) are summed
+  over every volume, read only when asked for (they are costly on ONTAP);
+* a clone of one volume is the FlexClone ``<clone>`` mounted at ``/<clone>``;
+  of several, a small namespace volume ``<clone>`` at ``/<clone>`` (its comment
+  says whose it is) and the FlexClones ``<clone>0``, ``<clone>1`` … at
+  ``/<clone>/<clone>N``, so one NFS mount shows every volume (the restore
+  catalogues each directory).  A failure part way drops what was made;
+* a clone is dropped by unmounting (``nas.path: ""``) and deleting each volume.
+
+Every write is asynchronous on ONTAP: its job is polled to the end (``jobtimeout``
+seconds, 300) and a failed job's message is the error.  Collections are read
+page by page (``_links.next``).  Names reaching a URL are quoted and checked first:
+ONTAP volume names are letters, digits and ``_``, which also keeps the ``|`` and
+``*`` of ONTAP's query syntax out of every filter.
+
+Pins are kept in the first volume's snapshot ``comment`` (ONTAP allows 255
+characters), as ``oib:`` followed by one-line JSON.
+"""
+from __future__ import annotations
+
+import configparser
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from imagecopy import config as _config
+from imagecopy.config import Configuration
+from imagecopy.errors import ConfigError, StorageError, UsageError
+from imagecopy.keys import Key
+from imagecopy.layout import validate_name
+
+from .base import CloneInfo, SnapHandler, SnapshotInfo
+from .http import ApiClient, HttpSettings, http_keys, url_path
+from .retention import Pin
+
+log = logging.getLogger(__name__)
+
+SECTION = "netapp"
+CRED_SECTION = "netappcredentials"
+CRED_FILE = "netappcredentials.cfg"
+CONFIG_KEYS = {
+    SECTION: (Key(SECTION, "filer", help="ONTAP management address (cluster or SVM), host[:port]"),
+              Key(SECTION, "svm", default="", help="the SVM of the volumes (default: the first volume's)"),
+              Key(SECTION, "volumeprefix", default="", help="a database's volume is <volumeprefix><db>"),
+              Key(SECTION, "mounthost", default="", help="NFS host in printed mount commands (default: filer)"),
+              Key(SECTION, "jobtimeout", "number", "300", "seconds an ONTAP job may take", minimum=1),
+              Key(SECTION, "aggregate", help="zvolume.py create: aggregate of new volumes"),
+              Key(SECTION, "volumesize", help="zvolume.py create: size of new volumes, e.g. 500G"),
+              Key(SECTION, "exportpolicy", default="default", help="zvolume.py create: export policy"),
+              Key(SECTION, "junctionparent", default="/", help="zvolume.py create: new volumes are mounted "
+                  "at <junctionparent>/<db>"),
+              *http_keys(SECTION)),
+}
+_VOLUME_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,202}")
+_DONE = frozenset({"success"})
+_FAILED = frozenset({"failure", "cancelled", "expired"})
+PIN_PREFIX = "oib:"
+COMMENT_LIMIT = 255
+NAMESPACE_COMMENT = "oracle-imagecopy-backup clone namespace of {volume}"
+NAMESPACE_SIZE = 1 << 30
+_VOLUME_FIELDS = "name,svm.name,nas.path,nas.export_policy.name,aggregates.name,comment,clone.parent_volume.name," \
+                 "clone.parent_snapshot.name"
+
+
+@dataclass(frozen=True)
+class NetappSnapshot:
+    """A ``listsnapshots`` record."""
+
+    id: str
+    creation: datetime
+
+
+@dataclass
+class Listing:
+    """One read of the first volume: its snapshots (name → record) and its FlexClones."""
+
+    snaps: dict[str, dict[str, Any]]
+    clones: list[dict[str, Any]]
+    space: dict[str, tuple[int | None, int | None]] | None = field(default=None)
+
+
+class _Layered(Configuration):
+    """The main configuration with ``[netapp]`` keys of the credentials file read first (the old order)."""
+
+    def __init__(self, main: Configuration, *layers: configparser.ConfigParser | None):
+        # Not Configuration.__init__: the main file is parsed already and shared.
+        self.path, self.section, self._parser = main.path, main.section, main._parser
+        self.layers = [*(layer for layer in layers if layer is not None), *getattr(main, "layers", [])]
+
+    def get(self, param: str, section: str | None = None, default: str | None = None) -> str:
+        for layer in self.layers if section == SECTION else ():
+            if layer.has_option(SECTION, param):
+                return layer.get(SECTION, param)
+        return super().get(param, section, default)
+
+
+def error_text(response: Any) -> str:
+    """ONTAP's error body ``{"error": {"message", "code", "target"}}`` in words."""
+    err = response.json().get("error") or {}
+    target = f", target {err['target']}" if err.get("target") else ""
+    return f"{err.get('message') or 'no message'} (error {err.get('code')}{target})"
+
+
+def _json(response: Any) -> dict[str, Any]:
+    if not response.content:
+        return {}
+    try:
+        doc = response.json()
+    except ValueError:
+        raise StorageError(f"{SECTION}: {response.request.method} {response.url}: the answer is not JSON") from None
+    return doc if isinstance(doc, dict) else {}
+
+
+def _volume_name(name: str, what: str) -> str:
+    validate_name(name, what)
+    if not _VOLUME_NAME.fullmatch(name):
+        raise UsageError(f"invalid {what} {name!r}: ONTAP volume names are letters, digits and _ "
+                         "(not starting with a digit)")
+    return name
+
+
+class Netapp(SnapHandler):
+    """See the module docstring."""
+
+    def __init__(self, config: Configuration, dbname: str):
+        super().__init__(config, dbname)
+        creds, cred_path = _credentials_file(config)
+        self.settings = settings = _Layered(config, creds)
+        filer = settings.get("filer", SECTION).strip()
+        host = re.sub(r"^https?://", "", filer).rstrip("/")
+        if not host or "/" in host:
+            raise ConfigError(f"{config.path}: [{SECTION}] filer must be a host name or address, not '{filer}'")
+        self.mounthost = settings.get("mounthost", SECTION, "").strip() or host.rsplit(":", 1)[0].strip("[]")
+        self.svm = settings.get("svm", SECTION, "").strip() or None
+        prefix = settings.get("volumeprefix", SECTION, "").strip()
+        suffixes = [s.strip() for s in config.get("additionalvolumesuffixes", default="").split(",") if s.strip()]
+        self.volumes = [prefix + self.dbname] + [prefix + self.dbname + s for s in suffixes]
+        for vol in self.volumes:
+            try:
+                _volume_name(vol, "volume name")
+            except UsageError as exc:
+                raise ConfigError(f"{config.path}: [{SECTION}] volumeprefix / additionalvolumesuffixes: {exc}") \
+                    from None
+        self.jobtimeout = settings.getfloat("jobtimeout", SECTION, 300.0, minimum=1)
+        user, password = _login(settings, creds, cred_path)
+        self.api = ApiClient(_http_settings(settings, cred_path.parent, f"https://{host}"),
+                             auth=(user, password), secrets=[password], error_text=error_text)
+        self._snap_re = re.compile(re.escape(self.dbname) + r"_\d{8}T\d{6}")
+        self._vol_cache: dict[str, dict[str, Any]] = {}
+        self._listing: Listing | None = None
+
+    @property
+    def multivolume(self) -> bool:
+        return len(self.volumes) > 1
+
+    # -- REST plumbing --------------------------------------------------------------------
+    def _records(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Every record of a collection, following ``_links.next`` page by page."""
+        doc = _json(self.api.get(path, params=params))
+        records = list(doc.get("records") or [])
+        for _ in range(100_000):
+            href = ((doc.get("_links") or {}).get("next") or {}).get("href")
+            if not href:
+                return records
+            if not str(href).startswith("/api/"):
+                raise StorageError(f"{SECTION}: GET {path}: unexpected next-page link {str(href)[:100]!r}")
+            doc = _json(self.api.request("GET", str(href), absolute=True))
+            records.extend(doc.get("records") or [])
+        raise StorageError(f"{SECTION}: GET {path}: the pages never end")
+
+    def _write(self, method: str, path: str, what: str, body: Any = None) -> dict[str, Any]:
+        """One change, its job followed to the end; errors say ``what`` was being done."""
+        try:
+            doc = _json(self.api.request(method, path, json=body, ok=(200, 201, 202)))
+            job = doc.get("job")
+            if isinstance(job, dict) and job.get("uuid"):
+                self._wait(str(job["uuid"]), what)
+        except StorageError as exc:
+            raise StorageError(f"{what} failed: {exc}") from None
+        return doc
+
+    def _wait(self, job: str, what: str) -> None:
+        deadline = time.monotonic() + self.jobtimeout
+        delay = 0.05
+        while True:
+            doc = _json(self.api.get("/api" + url_path("cluster", "jobs", job),
+                                     params={"fields": "state,message,code,error"}))
+            state = str(doc.get("state") or "unknown")
+            if state in _DONE:
+                return
+            if state in _FAILED:
+                err = doc.get("error") or {}
+                said = err.get("message") or doc.get("message") or "no message"
+                code = err.get("code") or doc.get("code")
+                raise StorageError(f"{SECTION}: job {job} ended in {state}: {' '.join(str(said).split())[:300]}"
+                                   + (f" (error {code})" if code not in (None, "", 0) else ""))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StorageError(f"{SECTION}: job {job} still {state} after {self.jobtimeout:g} s "
+                                   f"([{SECTION}] jobtimeout); it may still finish on the filer")
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 2.0)
+
+    def _volume_records(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """The volumes of these names that exist (one query), by name."""
+        params = {"name": "|".join(names), "fields": _VOLUME_FIELDS}
+        if self.svm:
+            params["svm.name"] = self.svm
+        return {str(r.get("name")): r for r in self._records("/api/storage/volumes", params)}
+
+    def _volume(self, name: str) -> dict[str, Any]:
+        """One of the database's volumes (looked up once per run: uuids do not change)."""
+        if name not in self._vol_cache:
+            self._vol_cache.update(self._volume_records([v for v in self.volumes if v not in self._vol_cache]))
+        rec = self._vol_cache.get(name)
+        if rec is None:
+            where = f" in SVM {self.svm}" if self.svm else ""
+            raise StorageError(f"{SECTION}: volume {name} of {self.dbname} not found{where} "
+                               f"(zvolume.py {self.dbname} create makes it)")
+        if self.svm is None and (rec.get("svm") or {}).get("name"):
+            self.svm = str(rec["svm"]["name"])
+        return rec
+
+    def _snapshots_path(self, volume: str, *more: str) -> str:
+        return "/api" + url_path("storage", "volumes", str(self._volume(volume)["uuid"]), "snapshots", *more)
+
+    # -- the listing ----------------------------------------------------------------------------
+    def _list(self, fresh: bool = False) -> Listing:
+        if self._listing is not None and not fresh:
+            return self._listing
+        vol = self.volumes[0]
+        snaps = self._records(self._snapshots_path(vol), {"name": f"{self.dbname}_*",
+                                                          "fields": "name,create_time,comment"})
+        params = {"clone.parent_volume.name": vol, "fields": _VOLUME_FIELDS}
+        if self.svm:
+            params["svm.name"] = self.svm
+        clones = self._records("/api/storage/volumes", params)
+        self._listing = Listing({str(s["name"]): s for s in snaps if self._snap_re.fullmatch(str(s.get("name")))},
+                                [c for c in clones if (c.get("clone") or {}).get("parent_volume", {}).get("name")
+                                 == vol])
+        return self._listing
+
+    def _space(self, listing: Listing) -> dict[str, tuple[int | None, int | None]]:
+        """Each snapshot's size and reclaimable space, summed over the volumes (None: not reported)."""
+        if listing.space is None:
+            sums: dict[str, list[int | None]] = {}
+            for vol in self.volumes:
+                for rec in self._records(self._snapshots_path(vol), {"name": f"{self.dbname}_*",
+                                                                     "fields": "name,size,reclaimable_space"}):
+                    name = str(rec.get("name"))
+                    if name in listing.snaps:
+                        acc = sums.setdefault(name, [0, 0])
+                        for i, key in enumerate(("size", "reclaimable_space")):
+                            value = rec.get(key)
+                            acc[i] = None if acc[i] is None or not isinstance(value, int) else acc[i] + value
+            listing.space = {k: (v[0], v[1]) for k, v in sums.items()}
+        return listing.space
+
+    def _creation(self, rec: dict[str, Any]) -> datetime:
+        try:
+            return datetime.fromisoformat(str(rec["create_time"]).replace("Z", "+00:00")).astimezone(timezone.utc)
+        except (KeyError, ValueError):
+            raise StorageError(f"{SECTION}: snapshot {rec.get('name')} has no readable create_time") from None
+
+    def _clone_name(self, rec: dict[str, Any]) -> tuple[str, str]:
+        """A clone of the first volume as the user knows it: (name, mount point); see the module docstring."""
+        name, path = str(rec.get("name")), str((rec.get("nas") or {}).get("path") or "")
+        if self.multivolume and name.endswith("0") and len(name) > 1:
+            parent = PurePosixPath(path).parent
+            if path and parent.name == name[:-1] and PurePosixPath(path).name == name:
+                return name[:-1], str(parent)
+        return name, path
+
+    def _origin(self, rec: dict[str, Any]) -> str | None:
+        return (rec.get("clone") or {}).get("parent_snapshot", {}).get("name")
+
+    # -- snapshots ----------------------------------------------------------------------------
+    def _snapid_ok(self, snapid: str) -> str:
+        _volume_name(snapid, "snapshot id")
+        if not self._snap_re.fullmatch(snapid):
+            raise UsageError(f"invalid snapshot id {snapid!r}: {self.dbname}'s snapshots are named "
+                             f"{self.dbname}_YYYYmmddTHHMMSS")
+        return snapid
+
+    def listsnapshots(self, sortbycreation: bool = False, sortreverse: bool = False) -> list[NetappSnapshot]:
+        listing = self._list(fresh=True)
+        records = [NetappSnapshot(name, self._creation(rec)) for name, rec in listing.snaps.items()]
+        key = (lambda r: (r.creation, r.id)) if sortbycreation else (lambda r: r.id)
+        return sorted(records, key=key, reverse=sortreverse)
+
+    def getsnapcreation(self, s: NetappSnapshot | str) -> datetime:
+        return s.creation if isinstance(s, NetappSnapshot) else self.getsnapinfo(s).creation
+
+    def getsnapinfo(self, s: NetappSnapshot | str) -> SnapshotInfo:
+        snapid = s.id if isinstance(s, NetappSnapshot) else self._snapid_ok(s)
+        listing = self._list()
+        rec = listing.snaps.get(snapid)
+        if rec is None:
+            raise StorageError(f"snapshot {snapid} of {self.dbname} not found on volume {self.volumes[0]}")
+        numclones = sum(1 for c in listing.clones if self._origin(c) == snapid)
+        total, unique = self._space(listing).get(snapid, (None, None))
+        return SnapshotInfo(snapid, self._creation(rec), numclones, total, unique)
+
+    def snap(self) -> str:
+        for _ in range(3):
+            now = datetime.now(timezone.utc)
+            snapid = f"{self.dbname}_{now.astimezone():%Y%m%dT%H%M%S}"
+            if snapid not in self._list(fresh=True).snaps:
+                self._snap_all(snapid)
+                log.info("Snapshot %s created", snapid)
+                return snapid
+            time.sleep(1.05 - now.microsecond / 1e6)     # ids have one-second resolution
+        raise StorageError(f"snapshot {snapid} already exists")
+
+    def _snap_all(self, snapid: str) -> None:
+        """The snapshot on every volume, or (after a failure) on none."""
+        done: list[str] = []
+        for vol in self.volumes:
+            try:
+                self._write("POST", self._snapshots_path(vol), f"creating snapshot {snapid} of volume {vol}",
+                            {"name": snapid})
+            except StorageError as exc:
+                problems = []
+                for other in [*done, vol]:
+                    try:
+                        self._drop_snapshot_on(other, snapid, required=False)
+                    except StorageError as undo:
+                        problems.append(f"{other} ({undo})")
+                self._listing = None
+                left = f"; left on {'; '.join(problems)}" if problems else \
+                    (f"; removed again from {', '.join(done)}" if done else "")
+                raise StorageError(f"{exc}{left}") from None
+            done.append(vol)
+        self._listing = None
+
+    def _drop_snapshot_on(self, vol: str, snapid: str, required: bool) -> bool:
+        """Delete ``snapid`` on ``vol``; False when it is not there (an error when ``required``)."""
+        found = self._records(self._snapshots_path(vol), {"name": snapid, "fields": "name"})
+        if not found:
+            if required:
+                raise StorageError(f"snapshot {snapid} of {self.dbname} not found on volume {vol}")
+            return False
+        self._write("DELETE", self._snapshots_path(vol, str(found[0]["uuid"])),
+                    f"dropping snapshot {snapid} of volume {vol}")
+        return True
+
+    def dropsnap(self, snapid: str) -> None:
+        self._snapid_ok(snapid)
+        listing = self._list()
+        if snapid not in listing.snaps:
+            listing = self._list(fresh=True)
+        rec = listing.snaps.get(snapid)
+        if rec is None:
+            raise StorageError(f"snapshot {snapid} of {self.dbname} not found on volume {self.volumes[0]}")
+        clones = sorted(self._clone_name(c)[0] for c in listing.clones if self._origin(c) == snapid)
+        if clones:
+            raise StorageError(f"snapshot {snapid} has a clone ({', '.join(clones)}): not dropped")
+        # The first volume last: after a failure the snapshot is still listed and retention tries again.
+        # Volumes added later lack the older snapshots, as in the old toolset: no error for those.
+        for vol in reversed(self.volumes[1:]):
+            self._drop_snapshot_on(vol, snapid, required=False)
+        self._write("DELETE", self._snapshots_path(self.volumes[0], str(rec["uuid"])),
+                    f"dropping snapshot {snapid} of volume {self.volumes[0]}")
+        del listing.snaps[snapid]
+        log.info("Snapshot %s dropped", snapid)
+
+    # -- pins: JSON in the first volume's snapshot comment --------------------------------------
+    def _pins_of(self, rec: dict[str, Any]) -> dict[str, Pin]:
+        comment = str(rec.get("comment") or "")
+        if not comment.startswith(PIN_PREFIX):
+            return {}
+        try:
+            doc = json.loads(comment[len(PIN_PREFIX):])
+            return {str(kind): Pin(str(rec["name"]), str(v[0]), date.fromisoformat(v[1]) if v[1] else None,
+                                   str(kind)) for kind, v in doc.items()}
+        except (ValueError, TypeError, IndexError, AttributeError):
+            log.warning("Snapshot %s: ignoring an unreadable pin comment %r", rec.get("name"), comment[:100])
+            return {}
+
+    def pins(self) -> list[Pin]:
+        return [pin for _, rec in sorted(self._list().snaps.items())
+                for _, pin in sorted(self._pins_of(rec).items())]
+
+    def _set_pins(self, snapid: str, change: Any) -> bool:
+        """Apply ``change(pins) -> bool`` to the snapshot's pins and store them; its answer is returned."""
+        self._snapid_ok(snapid)
+        rec = self._list(fresh=True).snaps.get(snapid)
+        if rec is None:
+            raise StorageError(f"snapshot {snapid} of {self.dbname} not found on volume {self.volumes[0]}")
+        pins = self._pins_of(rec)
+        if not change(pins):
+            return False
+        comment = PIN_PREFIX + json.dumps({k: [p.reason, p.until.isoformat() if p.until else None]
+                                           for k, p in sorted(pins.items())}, separators=(",", ":"))
+        if len(comment) > COMMENT_LIMIT:
+            raise UsageError(f"the pins of {snapid} do not fit the {COMMENT_LIMIT} characters of an ONTAP "
+                             "snapshot comment: give a shorter reason")
+        self._write("PATCH", self._snapshots_path(self.volumes[0], str(rec["uuid"])), f"pinning {snapid}",
+                    {"comment": comment if pins else ""})
+        self._listing = None
+        return True
+
+    def pin(self, snapid: str, reason: str, until: date | None = None, kind: str = "manual") -> Pin:
+        _volume_name(kind, "pin kind")
+        if any(ord(ch) < 32 for ch in reason):
+            raise UsageError("the pin's reason must be one line")
+        pin = Pin(snapid, reason, until, kind)
+        self._set_pins(snapid, lambda pins: pins.update({kind: pin}) is None)
+        return pin
+
+    def unpin(self, snapid: str, kind: str = "manual") -> bool:
+        return self._set_pins(snapid, lambda pins: pins.pop(kind, None) is not None)
+
+    # -- clones ---------------------------------------------------------------------------------
+    def _parts(self, clonename: str) -> list[str]:
+        """The volumes of a clone: itself, or its namespace volume and one FlexClone per volume."""
+        if not self.multivolume:
+            return [clonename]
+        return [clonename] + [f"{clonename}{i}" for i in range(len(self.volumes))]
+
+    def clone(self, snapid: str, clonename: str) -> None:
+        self._snapid_ok(snapid)
+        _volume_name(clonename, "clone name")
+        parts = self._parts(clonename)
+        for name in parts:
+            _volume_name(name, "clone name")
+        existing = self._volume_records(parts)
+        if existing:
+            raise StorageError(f"clone {clonename} already exists (volume {', '.join(sorted(existing))})")
+        if snapid not in self._list(fresh=True).snaps:
+            raise StorageError(f"snapshot {snapid} of {self.dbname} not found on volume {self.volumes[0]}")
+        try:
+            if self.multivolume:
+                self._create_namespace(clonename)
+            for i, vol in enumerate(self.volumes):
+                name = parts[i + 1] if self.multivolume else clonename
+                path = f"/{clonename}/{name}" if self.multivolume else f"/{clonename}"
+                self._write("POST", "/api/storage/volumes", f"cloning volume {vol} from snapshot {snapid} as {name}",
+                            {"name": name, "svm": {"name": self.svm},
+                             "clone": {"is_flexclone": True, "parent_volume": {"name": vol},
+                                       "parent_snapshot": {"name": snapid}},
+                             "nas": {"path": path}})
+        except StorageError as exc:
+            left = self._undo_clone(clonename)
+            raise StorageError(f"{exc}; {left}") from None
+        finally:
+            self._listing = None
+        log.info("Clone %s of snapshot %s created", clonename, snapid)
+
+    def _create_namespace(self, clonename: str) -> None:
+        """The small volume the FlexClones of a multi-volume clone are mounted in, like the first volume."""
+        vol = self._volume(self.volumes[0])
+        aggregates = [{"name": a["name"]} for a in vol.get("aggregates") or [] if a.get("name")][:1]
+        nas = {"path": f"/{clonename}", "uid": os.getuid(), "gid": os.getgid(), "unix_permissions": 770}
+        policy = ((vol.get("nas") or {}).get("export_policy") or {}).get("name")
+        if policy:
+            nas["export_policy"] = {"name": policy}
+        self._write("POST", "/api/storage/volumes", f"creating the namespace volume {clonename}",
+                    {"name": clonename, "svm": {"name": self.svm}, "aggregates": aggregates, "size": NAMESPACE_SIZE,
+                     "comment": NAMESPACE_COMMENT.format(volume=self.volumes[0]), "nas": nas})
+
+    def _undo_clone(self, clonename: str) -> str:
+        """Drop whatever a failed clone left; the words for the error message."""
+        try:
+            found = self._volume_records(self._parts(clonename))
+            self._drop_volumes([n for n in self._parts(clonename)[::-1] if n in found], found)
+        except StorageError as exc:
+            return f"what was made of clone {clonename} may be left: {exc}"
+        return f"nothing of clone {clonename} is left"
+
+    def _drop_volumes(self, names: list[str], records: dict[str, dict[str, Any]]) -> None:
+        """Unmount, then delete, each volume (children before the namespace volume)."""
+        for name in names:
+            uuid = str(records[name]["uuid"])
+            path = "/api" + url_path("storage", "volumes", uuid)
+            if (records[name].get("nas") or {}).get("path"):
+                self._write("PATCH", path, f"unmounting volume {name}", {"nas": {"path": ""}})
+            self._write("DELETE", path, f"deleting volume {name}")
+
+    def _ours(self, clonename: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+        """The clone's volumes, after checking they are clones of this database's volumes (or its namespace)."""
+        _volume_name(clonename, "clone name")
+        parts = self._parts(clonename)
+        for name in parts:
+            _volume_name(name, "clone name")
+        found = self._volume_records(parts)
+        if not found:
+            raise StorageError(f"clone {clonename} not found")
+        mine: list[str] = []
+        for i, vol in enumerate(self.volumes):
+            name = parts[i + 1] if self.multivolume else clonename
+            rec = found.get(name)
+            if rec is None:
+                continue
+            if (rec.get("clone") or {}).get("parent_volume", {}).get("name") != vol:
+                raise StorageError(f"{clonename} is not a clone of {self.dbname}'s snapshots: refusing to drop it")
+            mine.append(name)
+        root = found.get(clonename) if self.multivolume else None
+        if root is not None:
+            if root.get("comment") != NAMESPACE_COMMENT.format(volume=self.volumes[0]):
+                raise StorageError(f"{clonename} is not a clone of {self.dbname}'s snapshots: refusing to drop it")
+            mine.append(clonename)
+        return found, mine
+
+    def dropclone(self, clonename: str) -> None:
+        found, mine = self._ours(clonename)
+        try:
+            self._drop_volumes(mine, found)
+        finally:
+            self._listing = None
+        log.info("Clone %s dropped", clonename)
+
+    def listclones(self) -> list[CloneInfo]:
+        return sorted((CloneInfo(*self._clone_name(c)[:1], self._origin(c), self._clone_name(c)[1])
+                       for c in self._list(fresh=True).clones), key=lambda c: c.clonename)
+
+    def filesystem_info(self, name: str | None = None) -> CloneInfo:
+        if name is None or name == self.dbname:
+            vol = self._volume(self.volumes[0])
+            return CloneInfo(self.dbname, None, str((vol.get("nas") or {}).get("path") or ""))
+        _volume_name(name, "filesystem name")
+        parts = self._parts(name)
+        found = self._volume_records(parts)
+        first = found.get(parts[1] if self.multivolume else name)
+        top = found.get(name)
+        if top is None:
+            raise StorageError(f"filesystem {name} not found: neither {self.dbname}'s volume nor a clone")
+        return CloneInfo(name, self._origin(first) if first else None, str((top.get("nas") or {}).get("path") or ""))
+
+    def mountstring(self, name: str) -> str:
+        return f"{self.mounthost}:{self.filesystem_info(name).mountpoint}"
+
+    def createvolume(self) -> None:
+        """Every volume of the database, mounted at ``<junctionparent>/<db><suffix>`` (zvolume.py create)."""
+        if not self.svm:
+            raise ConfigError(f"{self.config.path}: [{SECTION}] svm is needed to create volumes")
+        aggregate = self.settings.get("aggregate", SECTION).strip()
+        size = _size(self.settings, self.settings.get("volumesize", SECTION))
+        policy = self.settings.get("exportpolicy", SECTION, "default").strip()
+        parent = self.settings.get("junctionparent", SECTION, "/").strip()
+        if not parent.startswith("/") or ".." in parent.split("/"):
+            raise ConfigError(f"{self.config.path}: [{SECTION}] junctionparent must be an absolute path, "
+                              f"not '{parent}'")
+        for vol in self.volumes:
+            path = str(PurePosixPath(parent) / (self.dbname + vol[len(self.volumes[0]):]))
+            self._write("POST", "/api/storage/volumes", f"creating volume {vol}",
+                        {"name": vol, "svm": {"name": self.svm}, "aggregates": [{"name": aggregate}], "size": size,
+                         "snapshot_policy": {"name": "none"}, "space": {"snapshot": {"reserve_percent": 0}},
+                         "nas": {"path": path, "export_policy": {"name": policy}, "uid": os.getuid(),
+                                 "gid": os.getgid(), "unix_permissions": 770}})
+            log.info("Volume %s created, mounted at %s", vol, path)
+        self._vol_cache.clear()
+
+
+# -- configuration ------------------------------------------------------------------------------
+def _credentials_file(config: Configuration) -> tuple[configparser.ConfigParser | None, Path]:
+    """``netappcredentials.cfg`` where the old toolset kept it, parsed; None when there is none."""
+    path = _config.files_dir(config.path) / CRED_FILE
+    if not path.exists():
+        return None, path
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            parser.read_file(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot parse: {str(exc).splitlines()[0]}") from None
+    if parser.has_option(CRED_SECTION, "password") and path.stat().st_mode & 0o004:
+        log.warning("%s holds a password and is readable by every user: chmod o-rwx it", path)
+    return parser, path
+
+
+def _login(settings: Configuration, creds: configparser.ConfigParser | None, cred_path: Path) -> tuple[str, str]:
+    env_user, env_password = os.environ.get("NETAPP_USER"), os.environ.get("NETAPP_PASSWORD")
+    if env_user and env_password:
+        return env_user, env_password
+    for source in (creds, settings._parser):
+        if source is not None and source.has_option(CRED_SECTION, "user") \
+                and source.has_option(CRED_SECTION, "password"):
+            return source.get(CRED_SECTION, "user"), source.get(CRED_SECTION, "password")
+    raise ConfigError(f"no NetApp login: set [{CRED_SECTION}] user and password in {cred_path} "
+                      f"(or in {settings.path}), or NETAPP_USER and NETAPP_PASSWORD")
+
+
+def _http_settings(settings: Configuration, directory: Path, base_url: str) -> HttpSettings:
+    """``storage.http``'s settings; a relative ``cacert`` is in ``certs/`` beside the credentials file."""
+    cacert = settings.get("cacert", SECTION, "").strip()
+    if cacert and not Path(cacert).expanduser().is_absolute():
+        settings = _Layered(settings, _one(SECTION, "cacert", str(directory / "certs" / cacert)))
+    return HttpSettings.from_config(settings, SECTION, base_url)
+
+
+def _one(section: str, key: str, value: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_dict({section: {key: value}})
+    return parser
+
+
+def _size(config: Configuration, raw: str) -> int:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)B?\s*", raw, re.I)
+    if not m:
+        raise ConfigError(f"{config.path}: [{SECTION}] volumesize must be a size such as 500G, not '{raw}'")
+    return int(float(m.group(1)) * 1024 ** " KMGTP".index((m.group(2) or " ").upper()))
