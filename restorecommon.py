@@ -329,7 +329,11 @@ class RestoreEngine:
         until = f"scn {self.s.target_scn}" if self.s.target_scn is not None else \
             f"time \"to_date({literal(lasttime, 'the target time')}, 'yyyy-mm-dd hh24:mi:ss')\""
         log.debug("ACTION: switch and recover until %s", until)
-        self.rman(self.t.render("restore_recover.rman", restorenew=restorenew, lasttime=lasttime, until=until))
+        script = self.t.render("restore_recover.rman", restorenew=restorenew, lasttime=lasttime, until=until)
+        if self.s.target_scn is not None and until not in script:
+            # An edited template from before ${until} would recover to the snapshot's time, silently.
+            raise ConfigError("templates/restore_recover.rman does not use ${until}: it cannot restore to an SCN")
+        self.rman(script)
 
     def open(self) -> None:
         log.debug("ACTION: opening database to verify the result")

@@ -94,3 +94,43 @@ def test_plan_text():
         "Verdict:           WOULD FAIL: thread 2: sequence 8 missing",
     ]
     assert plan.exit_code == 1 and plan.to_dict()["archivelogs_complete"] is False
+
+
+class FakeOracle:
+    def __init__(self):
+        self.rman_scripts: list[str] = []
+
+    def sqlplus(self, script: str, quiet: bool = False) -> str:
+        return ""
+
+    def rman(self, script: str) -> str:
+        self.rman_scripts.append(script)
+        return ""
+
+
+@pytest.mark.parametrize("template, scn, expected", [
+    (None, 1234, "set until scn 1234;"),
+    (None, None, "set until time \"to_date('2026-12-01 03:00:00', 'yyyy-mm-dd hh24:mi:ss')\";"),
+    # an edited template from before ${until}: a time restore still works, an SCN restore is refused
+    ("set until time \"to_date('${lasttime}', 'yyyy-mm-dd hh24:mi:ss')\";\nrecover database;\n", None,
+     "set until time \"to_date('2026-12-01 03:00:00', 'yyyy-mm-dd hh24:mi:ss')\";"),
+    ("set until time \"to_date('${lasttime}', 'yyyy-mm-dd hh24:mi:ss')\";\nrecover database;\n", 1234, None),
+])
+def test_recovery_until_time_or_scn(tmp_path, template, scn, expected):
+    from imagecopy.errors import ConfigError
+    from imagecopy.templates import TEMPLATE_DIR, Templates
+    from restorecommon import RestoreEngine, RestoreSettings
+    if template is not None:
+        for name in ("restore_nocopy.sql", "restore_sql_header.sql"):
+            (tmp_path / name).write_text((TEMPLATE_DIR / name).read_text())
+        (tmp_path / "restore_recover.rman").write_text(template)
+    settings = RestoreSettings("orcl", tmp_path, tmp_path, "c", "s", tmp_path, target_scn=scn)
+    oracle = FakeOracle()
+    engine = RestoreEngine(settings, None, oracle, Templates(tmp_path if template else TEMPLATE_DIR))
+    if expected is None:
+        with pytest.raises(ConfigError, match=r"does not use \$\{until\}"):
+            engine.recover("2026-12-01 03:00:00")
+        assert oracle.rman_scripts == []
+    else:
+        engine.recover("2026-12-01 03:00:00")
+        assert expected in oracle.rman_scripts[0]
