@@ -3,17 +3,23 @@
 
 For simulated databases of growing size this runs, side by side in one run:
 
-* ``autorestore.py`` with the localfs driver: the clone of the newest
-  snapshot is a reflink copy (btrfs), the datafiles are used where they lie;
-* the same restore where the storage cannot share blocks (ext4: every
-  snapshot and clone is a full copy), which is what a restore from ordinary
-  backups starts with;
+* ``--drivers localfs`` (the default): ``autorestore.py`` with the localfs
+  driver on btrfs, where the clone of the newest snapshot is a reflink copy,
+  against the same restore on ext4, where every snapshot and clone is a full
+  copy; and four databases restored with ``autorestoreparallel`` 1 and 4;
+* ``--drivers zfs,btrfs``: the backup area on a zfs-fuse dataset or a btrfs
+  subvolume (the zfs and btrfs drivers, run locally with sudo as in
+  production), and the same ``autorestore.py`` twice on the same snapshot:
+  on the driver's thin clone, then on a full copy of the snapshot's files on
+  plain storage (ext4) followed by the same recovery (benchmarks/fullcopy.py).
+  One size at a time, each on its own pool or image, removed before the next.
 
-and four databases restored with ``autorestoreparallel`` 1 and 4.  It runs as
-root (the thin side is a btrfs filesystem in a loop-mounted image file) and
-runs the scripts as an unprivileged user (the restore scripts refuse root).
+It runs as root (loop mounts, zfs-fuse) and runs the scripts as an
+unprivileged user (the restore scripts refuse root).  The page cache is
+dropped before each timed restore.
 
-    .venv/bin/python benchmarks/restore_bench.py [--sizes 256,1024,4096] [--parallel-dbs 4]
+    .venv/bin/python benchmarks/restore_bench.py [--sizes 256,1024,4096] [--parallel-dbs 4] [--drivers localfs]
+    .venv/bin/python benchmarks/restore_bench.py --drivers zfs,btrfs --sizes 256,1024,4096,16384
 """
 from __future__ import annotations
 
@@ -26,13 +32,13 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+from benchlib import BLOCK, MIB, drop_caches, storage_facilities, timed  # first: puts tests/ on sys.path
+from e2e import siteconfig
+from e2e.sandbox import Sandbox, build_sandbox
+from e2e.storagesite import StorageSite
 
-from e2e import siteconfig  # noqa: E402
-from e2e.sandbox import Sandbox, build_sandbox  # noqa: E402
-
-BLOCK = 8192
+HERE = Path(__file__).resolve().parent
+FULLCOPY = {"zfs": "ZFSFullCopy", "btrfs": "BtrfsFullCopy"}
 
 
 def sh(*argv: str) -> None:
@@ -77,12 +83,6 @@ class Site:
             self.simctl("workload", "--sid", db, "-n", "20", "--advance", "1")
             self.run(script, db, "imagecopywithsnap")
             time.sleep(1.1)
-
-
-def timed(fn) -> float:
-    started = time.monotonic()
-    fn()
-    return time.monotonic() - started
 
 
 def used_bytes(path: Path) -> int:
@@ -149,24 +149,89 @@ def btrfs_base() -> tuple[Path, callable]:
     return mnt, cleanup
 
 
+def storage_restores(box: Sandbox, driver: str, mib: int) -> tuple[float, float]:
+    """The restore test's wall time on a thin clone and on a full copy, for a database of ``mib``
+    MiB backed up on ``driver`` (zfs or btrfs); the site is removed afterwards."""
+    site = StorageSite(box, f"{driver}-local", f"bench-{driver}-{mib}")
+    try:
+        site.autorestore.update(autorestoresid="bench", autorestoremountmethod="clonepath")
+        site.setup(blocks=max(64, mib * MIB // BLOCK - 256))
+        site.backup("config")
+        for _ in range(2):
+            site.simctl("workload", "--sid", "orcl", "-n", "20", "--advance", "1")
+            site.backup("imagecopywithsnap", timeout=7200)
+            time.sleep(1.1)
+        thin = timed_restore(site)
+        plain = site.w / "plain"
+        plain.mkdir()
+        box.give(plain)
+        site.generic.update(snappermodule="fullcopy", snapperclass=FULLCOPY[driver])
+        site.storage["fullcopy"] = {"plaindir": plain}
+        site.write_config()
+        return thin, timed_restore(site)
+    finally:
+        site.close()
+        shutil.rmtree(site.w, ignore_errors=True)
+
+
+def timed_restore(site: StorageSite) -> float:
+    drop_caches()
+    started = time.monotonic()
+    result = site.autorestore_run(timeout=7200)
+    seconds = time.monotonic() - started
+    if result.returncode != 0 or "Exitstatus is 0" not in result.stdout:
+        raise SystemExit(f"the restore test failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return seconds
+
+
+def storage_rows(box: Sandbox, drivers: list[str], sizes: list[int]) -> None:
+    """One row per driver and size; each on its own facilities, torn down before the next."""
+    shutil.copy2(HERE / "fullcopy.py", box.site / "fullcopy.py")
+    (box.site / "fullcopy.py").chmod(0o644)
+    print("| storage | database | restore test, thin clone | restore test, full copy | ratio |\n"
+          "| --- | --- | --- | --- | --- |", flush=True)
+    thin_times: dict[str, dict[int, float]] = {}
+    for mib in sizes:
+        for driver in drivers:
+            with storage_facilities(mib * 2 // 1024 + 4):
+                thin, full = storage_restores(box, driver, mib)
+            thin_times.setdefault(driver, {})[mib] = thin
+            label = f"{mib // 1024} GiB" if mib >= 1024 else f"{mib} MiB"
+            print(f"| {driver} | {label} | {thin:.1f} s | {full:.1f} s | {full / thin:.1f}x |", flush=True)
+    for driver, times in thin_times.items():
+        smallest, largest = min(times), max(times)
+        print(f"{driver}: thin restore test {largest} MiB / {smallest} MiB = "
+              f"{times[largest] / times[smallest]:.2f}x", flush=True)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="256,1024,4096", help="database sizes in MiB")
     p.add_argument("--parallel-dbs", type=int, default=4)
+    p.add_argument("--drivers", default="localfs", help="localfs, or zfs and/or btrfs (comma separated)")
     args = p.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    drivers = [d for d in args.drivers.split(",") if d]
     if os.geteuid() != 0 or not shutil.which("mkfs.btrfs"):
         raise SystemExit("run as root with btrfs-progs installed: the thin side needs a btrfs loop mount")
+    if set(drivers) - {"localfs", "zfs", "btrfs"} or ("localfs" in drivers and len(drivers) > 1):
+        raise SystemExit("--drivers: localfs alone, or zfs and/or btrfs")
     box = build_sandbox()
-    thin, cleanup = btrfs_base()
     try:
-        print("| database | restore test, thin clone (btrfs) | restore test, full copy (ext4) | ratio | "
-              "clone space thin / full |\n| --- | --- | --- | --- | --- |", flush=True)
-        size_rows(box, thin, box.base, [int(s) for s in args.sizes.split(",")])
-        print()
-        for line in parallel_rows(box, thin, args.parallel_dbs):
-            print(line, flush=True)
+        if drivers != ["localfs"]:
+            storage_rows(box, drivers, sizes)
+            return 0
+        thin, cleanup = btrfs_base()
+        try:
+            print("| database | restore test, thin clone (btrfs) | restore test, full copy (ext4) | ratio | "
+                  "clone space thin / full |\n| --- | --- | --- | --- | --- |", flush=True)
+            size_rows(box, thin, box.base, sizes)
+            print()
+            for line in parallel_rows(box, thin, args.parallel_dbs):
+                print(line, flush=True)
+        finally:
+            cleanup()
     finally:
-        cleanup()
         shutil.rmtree(box.base, ignore_errors=True)
     return 0
 

@@ -33,16 +33,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+from benchlib import BLOCK, MIB, fmt_mib, storage_facilities  # first: puts the project and tests/ on sys.path
+from drivers.backends import make_backend
 
-from drivers.backends import make_backend  # noqa: E402
-
-from storage import remote  # noqa: E402
-
-BLOCK = 8192
-MIB = 1 << 20
+from storage import remote
 
 
 def write_area(area: Path, size: int) -> Path:
@@ -92,10 +86,6 @@ def settled_unique(driver, snapid: str, minimum: int, timeout: float) -> int | N
         time.sleep(1)
 
 
-def fmt(n: int | None) -> str:
-    return "unknown" if n is None else f"{n / MIB:.1f} MiB"
-
-
 def bench_size(label: str, size_mib: int, work: Path) -> str:
     """One row; ``label`` is a kind of tests/drivers/backends.py, ZFS optionally with a record
     size (``zfs-local:8K``: the dataset made with [zfs] recordsize 8K)."""
@@ -129,8 +119,8 @@ def bench_size(label: str, size_mib: int, work: Path) -> str:
         os.sync()
         copy_s = time.monotonic() - start
         shutil.rmtree(copy_dir)
-        return (f"| {label} | {size_mib} MiB | {clone_s:.2f} s | {fmt(space)} | {fmt(changed)} | {fmt(unique)} "
-                f"| {cycle_s:.2f} s | {copy_s:.1f} s |")
+        return (f"| {label} | {size_mib} MiB | {clone_s:.2f} s | {fmt_mib(space)} | {fmt_mib(changed)} "
+                f"| {fmt_mib(unique)} | {cycle_s:.2f} s | {copy_s:.1f} s |")
     finally:
         remote.close_all()
         backend.close()
@@ -166,15 +156,8 @@ def main() -> int:
     parser.add_argument("--snapshots", type=int, default=2000)
     parser.add_argument("--kinds", default="zfs-local,zfs-local:8K,btrfs-local")
     args = parser.parse_args()
-    if os.geteuid() != 0:
-        raise SystemExit("storage_bench.py needs root (it creates a zfs-fuse pool and a btrfs image)")
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    room = f"{max(sizes) * 3 // 1024 + 4}G"
-    facilities = Path(tempfile.mkdtemp(prefix="oib-bench-"))
-    env = dict(os.environ, OIB_ZFS_POOL_SIZE=room, OIB_BTRFS_SIZE=room)
-    subprocess.run([str(REPO / "scripts" / "test-facilities.sh"), "up", str(facilities)], check=True, env=env)
-    os.environ["OIB_FACILITIES"] = str(facilities / "facilities.env")
-    try:
+    with storage_facilities(max(sizes) * 3 // 1024 + 4):
         print("| storage | area | clone time | clone space | bytes changed | snapshot unique "
               "| clone + drop | full copy |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -189,8 +172,6 @@ def main() -> int:
             with tempfile.TemporaryDirectory() as work:
                 for line in bench_retention(args.snapshots, Path(work)):
                     print(line, flush=True)
-    finally:
-        subprocess.run([str(REPO / "scripts" / "test-facilities.sh"), "down", str(facilities)], check=False)
     return 0
 
 
