@@ -229,8 +229,8 @@ def env(tmp_path, monkeypatch):
             return [Pin("mid", "last verified by a restore test", None, VERIFIED),
                     Pin("old", "audit", date(2027, 6, 30))]
 
-        def snapshots(self):
-            return [SimpleNamespace(id=s) for s in ("old", "mid", "new")]
+        def _snapid(self, s):
+            return s
 
         def snapshot_path(self, snapid):
             return None     # a storage that shows no snapshot contents here
