@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from . import siteconfig
+from . import siteconfig, test_autorestore, test_rac
 from .conftest import ok
 from .test_storage_cycles import StorageSite
 from .test_storage_cycles import sandbox as storage_sandbox  # noqa: F401 - the module-scoped fixture
@@ -16,6 +16,14 @@ from .test_storage_cycles import sandbox as storage_sandbox  # noqa: F401 - the 
 pytestmark = pytest.mark.slow
 
 MANIFEST = "snapshot_manifest.json"
+sandbox = test_autorestore.sandbox
+site = test_autorestore.site
+
+
+@pytest.fixture
+def rac_site_factory(site):
+    """A two-instance database (two redo threads with the same sequence numbers), configured."""
+    return lambda: test_rac.rac_site(site)
 
 
 def switch(benv) -> None:
@@ -180,3 +188,28 @@ def test_verifysnapshots_on_snapshot_storage(storage_sandbox, kind):  # noqa: F8
             assert "OK: archivelogs complete from the copies to the target in 2 of 2 snapshots" in result.stdout
     finally:
         site.close()
+
+
+def test_rac_threads_are_judged_each_on_its_own(rac_site_factory):
+    site = rac_site_factory()
+    for _ in range(2):
+        for sid in ("orcl1", "orcl2"):
+            site.simctl("workload", "--sid", sid, "-n", "3")
+        site.backup("orcl", "imagecopywithsnap")
+    result = site.box.py(site.box.script("backup.py"), "orcl", "verifysnapshots", env=site.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    newest = site.snapshots("orcl")[-1]
+    line = [x for x in result.stdout.splitlines() if x.startswith(newest.name)][0]
+    assert re.fullmatch(rf"{newest.name} OK: thread 1 sequences \d+-\d+, thread 2 sequences \d+-\d+ "
+                        r"\(SCN \d+ to \d+\)", line), line
+    # thread 2 loses a log the newest snapshot needs; the same sequence of thread 1 stays
+    doc = json.loads((newest / MANIFEST).read_text())
+    start = min(doc["copies"].values())
+    lost = [g for g in doc["archivelogs"] if g["thread"] == 2 and g["next_change"] > start][-1]
+    (newest / lost["path"]).unlink()
+    assert any(g["thread"] == 1 and g["sequence"] == lost["sequence"] for g in doc["archivelogs"])
+    result = site.box.py(site.box.script("backup.py"), "orcl", "verifysnapshots", "--json", env=site.env())
+    data = json.loads(result.stdout)
+    assert result.returncode == 2
+    threads = {t["thread"]: t for t in data["snapshots"][-1]["threads"]}
+    assert threads[1]["ok"] and threads[2]["first_missing_sequence"] == lost["sequence"]
