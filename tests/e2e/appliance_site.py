@@ -1,0 +1,211 @@
+"""End-to-end harness for the storage appliances (REST drivers against the HTTPS test servers).
+
+Any appliance (ZFSSA, NetApp …) plugs in through an :class:`Appliance`: its
+test server, the driver's configuration sections, where this host sees a clone
+and the database's snapshots.  :class:`ApplianceSite` then runs the real
+scripts as the unprivileged test user (the sandbox of ``sandbox.py``, with
+``requests`` and its dependencies importable): a simulated database, its
+backups on the appliance, zsnapper and zvolume, and the nightly restore test.
+
+The restore test mounts its clone the way a restore host does, with
+``autorestoremountmethod: fstab``: autorestore.py runs ``mount <mountpoint>``
+as the test user, and the real mount(8) finds a ``user`` line in an fstab.
+That fstab is the site's own: the run happens in a private mount namespace
+(``unshare -m``) where the site's file is bind-mounted over ``/etc/fstab``, so
+nothing of the host changes, and a line binds the clone's directory (where the
+appliance's export of the clone is seen here) onto the mount point, as an NFS
+line would.  A clone's name is fixed (``autorestoreclonename``), so its line
+is known before the clone exists.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from apiservers.base import ApiServer
+from apiservers.tls import session_pki
+from oracle_sim import clock, truth
+
+from . import siteconfig
+from .invariants import BackupInvariants, check_after_backup
+from .sandbox import Sandbox, build_sandbox
+
+DBID = 1433672784
+# requests and what it imports, for the scripts run as the test user
+HTTP_MODULES = ("requests", "urllib3", "idna", "charset_normalizer", "certifi")
+
+
+def build_http_sandbox() -> Sandbox:
+    """The sandbox of ``sandbox.py``, with ``requests`` importable by the test user."""
+    box = build_sandbox()
+    site_packages = Path(__import__("requests").__file__).parents[1]
+    for name in HTTP_MODULES:
+        for src in [*site_packages.glob(f"{name}"), *site_packages.glob(f"{name}-*.dist-info")]:
+            shutil.copytree(src, box.site / src.name, ignore=shutil.ignore_patterns("__pycache__"),
+                            dirs_exist_ok=True)
+    for p in [box.site, *box.site.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() or os.access(p, os.X_OK) else 0o644)
+    probe = box.py("-c", "import requests")
+    assert probe.returncode == 0, f"requests not importable by the test user: {probe.stderr}"
+    return box
+
+
+@dataclass
+class Appliance:
+    """What a site needs to know of the appliance under test (made by the appliance's own factory)."""
+
+    server: ApiServer
+    sections: dict[str, dict[str, Any]]     # the driver's sections of backup.cfg
+    generic: dict[str, Any]                 # snappermodule, snapperclass, backupdest
+    clone_dir: Callable[[str], Path]        # where this host sees clone <name> (it need not exist yet)
+    snapshot_root: Path                     # where this host sees the database's snapshots (invariants)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+
+class ApplianceSite:
+    """A simulated database ``orcl`` backed up onto an appliance, run as the test user."""
+
+    def __init__(self, box: Sandbox, name: str, appliance: Callable[[ApplianceSite], Appliance]):
+        self.box = box
+        self.w = box.workdir(name)
+        siteconfig.make_dirs(self.w)
+        box.give(self.w)
+        self.cfg = self.w / "backup.cfg"
+        self.fstab = self.w / "fstab"
+        self.autorestore: dict[str, object] = {"autorestoresid": "ar", "autorestoremountmethod": "fstab"}
+        self.database: dict[str, dict[str, object]] = {}
+        self.extra_env: dict[str, str] = {}
+        self.appliance = appliance(self)
+        self.invariants: BackupInvariants | None = None
+
+    # -- files the test user reads ----------------------------------------------------------
+    def private_copy(self, src: Path, name: str, mode: int = 0o600) -> Path:
+        """A copy of ``src`` in the work directory, owned by the test user."""
+        dest = self.w / name
+        shutil.copy(src, dest)
+        dest.chmod(mode)
+        self.box.give(dest)
+        return dest
+
+    def ca_file(self) -> Path:
+        """The test CA, where the test user can read it (the session's copy is private to root)."""
+        return self.private_copy(session_pki().ca_file, "appliance-ca.pem", 0o644)
+
+    @property
+    def server(self) -> ApiServer:
+        return self.appliance.server
+
+    @property
+    def area(self) -> Path:
+        return Path(str(self.appliance.generic["backupdest"])) / "orcl"
+
+    @property
+    def state(self) -> Path:
+        return self.w / "oh" / "simstate"
+
+    # -- running ----------------------------------------------------------------------------
+    def ok(self, result: subprocess.CompletedProcess) -> str:
+        assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    def simctl(self, *args: str) -> str:
+        return self.ok(self.box.py("-m", "oracle_sim.cli", "--home", str(self.w / "oh"), *args))
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return self.box.env(BACKUPCONFIG=str(self.cfg), **{**self.extra_env, **extra})
+
+    def script(self, name: str, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
+        return self.box.py(self.box.script(name), *args, env=self.env(**env), timeout=timeout)
+
+    def zsnapper(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        return self.script("zsnapper.py", "orcl", *args, **env)
+
+    def write_config(self, text: str | None = None) -> None:
+        """backup.cfg from the appliance's sections (or ``text`` as it is), readable by the test user."""
+        if text is None:
+            text = siteconfig.render(self.w, self.w / "oh", {"orcl": DBID}, generic=self.appliance.generic,
+                                     storage=self.appliance.sections, autorestore=self.autorestore,
+                                     database=self.database)
+        self.cfg.write_text(text)
+        self.box.give(self.cfg)
+
+    def create_database(self) -> None:
+        self.simctl("create", "--name", "orcl", "--dbid", str(DBID), "--oradata", str(self.w / "oradata"),
+                    "--fra", str(self.w / "fra"))
+
+    def setup(self, verify: str | None = None) -> str:
+        """The database, the configuration, the backup share (``zvolume.py create``; its output).
+        ``verify`` replaces the restore test's verification query."""
+        self.create_database()
+        if verify:
+            self.autorestore["autorestoremodulus"] = 1
+            self.database["orcl"] = {"customverifydate": verify}
+        self.write_config()
+        out = self.ok(self.script("zvolume.py", "orcl", "create"))
+        self.give_area()
+        return out
+
+    def give_area(self) -> None:
+        """The DBA gives the new backup area to the database's OS user; the invariants start."""
+        if self.box.user is not None:
+            os.chown(self.area, self.box.user.pw_uid, self.box.user.pw_gid)
+        self.invariants = BackupInvariants(self.area, self.appliance.snapshot_root)
+
+    def backup(self, action: str) -> str:
+        result = self.script("backup.py", "orcl", action)
+        assert self.invariants is not None
+        check_after_backup(self.invariants, action, (), result)
+        return self.ok(result)
+
+    def snapshots(self) -> list[dict]:
+        return json.loads(self.ok(self.zsnapper("list", "--json")))
+
+    def clones(self) -> list[dict]:
+        return json.loads(self.ok(self.zsnapper("listclones", "--json")))
+
+    # -- the nightly restore test -----------------------------------------------------------
+    def write_fstab(self, clonename: str = "autorestore") -> None:
+        """The restore host's fstab: the clone's export, seen here, as a user mount at the mount point."""
+        mountpoint = self.w / "autorestore" / "mnt"
+        self.fstab.write_text(f"{self.appliance.clone_dir(clonename)} {mountpoint} none bind,user,noauto 0 0\n")
+        self.fstab.chmod(0o644)
+
+    def autorestore_run(self, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
+        """autorestore.py as the test user, in a mount namespace whose /etc/fstab is the site's."""
+        if not self.fstab.exists():
+            self.write_fstab(str(self.autorestore.get("autorestoreclonename", "autorestore")))
+        inner = self.box.argv(self.box.python, self.box.script("autorestore.py"), str(self.cfg), *args)
+        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                'mount --bind "$0" /etc/fstab && exec "$@"', str(self.fstab), *inner]
+        return subprocess.run(argv, capture_output=True, text=True, env=self.env(**env), timeout=timeout,
+                              cwd=self.box.base)
+
+    def lasttime(self, snapid: str) -> str:
+        """The recovery target recorded in a snapshot, read from a clone of it made with zsnapper."""
+        self.ok(self.zsnapper("clone", snapid))
+        [clone] = self.clones()
+        assert clone["origin"] == snapid and clone["clonename"].startswith(f"{snapid}_clone_")
+        text = (self.appliance.clone_dir(clone["clonename"]) / "autorestore.cfg").read_text()
+        self.ok(self.zsnapper("dropclone", clone["clonename"]))
+        return [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("lasttime")][0]
+
+    def assert_opened_at(self, lasttime: str, sid: str = "ar") -> None:
+        """The restore instance ``sid`` last opened exactly production as of ``lasttime``, block for
+        block (the simulator records what it opened under ORASIM_RECORD_OPEN=1)."""
+        opened = [json.loads(line) for line in (self.state / "opened" / f"{sid}.jsonl").read_text().splitlines()]
+        scn = truth.scn_before(self.state, DBID, clock.parse(lasttime))
+        assert opened[-1]["scn"] == scn
+        for file_no, info in opened[-1]["files"].items():
+            expected = truth.blocks_as_of(self.state, DBID, int(file_no), scn, header=info["header"])
+            assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
+
+    def close(self) -> None:
+        for fn in reversed(self.appliance.cleanups):
+            fn()
+        self.appliance.cleanups.clear()
