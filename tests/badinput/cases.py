@@ -224,6 +224,27 @@ def zsnapper_cases() -> list[Case]:
                        ("criticalsnapage", "1e308")):
         cases.append(Case(f"zsnapper-checkage-{key}-{value}", "zsnapper.py", ("orcl", "checkage"), 3,
                           f"^UNKNOWN: .*key '{key}'", config=set_key("generic", key, value), stream="stdout"))
+    # The appliance driver: its configuration is checked before any call (no appliance is reached).
+    zfssa = "[zfssa]\nurl: https://127.0.0.1:9\npool: p1\nproject: backup\n"
+    driver = lambda t: set_key("generic", "snapperclass", "ZFSSA")(set_key("generic", "snappermodule", "zfssa")(t))  # noqa: E731
+    zfssa_cfg = lambda extra="": lambda t: driver(t) + zfssa + extra  # noqa: E731
+    cases += [
+        Case("zsnapper-zfssa-no-section", "zsnapper.py", ("orcl", "list"), 2,
+             r"section \[zfssa\] not found \(needed for key 'url'\)", config=driver),
+        Case("zsnapper-zfssa-no-credentials", "zsnapper.py", ("orcl", "list"), 2,
+             "no appliance credentials: create .*zfscredentials.cfg .*ZFSSA_USER", config=zfssa_cfg(),
+             env={"ZFSSA_USER": "", "ZFSSA_PASSWORD": ""}),
+        Case("zsnapper-zfssa-half-credentials", "zsnapper.py", ("orcl", "list"), 2,
+             "set both ZFSSA_USER and ZFSSA_PASSWORD", config=zfssa_cfg(), env={"ZFSSA_USER": "u"}),
+        Case("zsnapper-zfssa-bad-verifytls", "zsnapper.py", ("orcl", "list"), 2,
+             r"\[zfssa\] key 'verifytls' must be true or false", config=zfssa_cfg("verifytls: perhaps\n")),
+        Case("zsnapper-zfssa-url-without-scheme", "zsnapper.py", ("orcl", "list"), 2,
+             "appliance URL must look like https://host", config=lambda t: zfssa_cfg()(t).replace(
+                 "url: https://127.0.0.1:9", "url: zfssa.example.com:215")),
+        Case("zsnapper-zfssa-project-slash", "zsnapper.py", ("orcl", "list"), 2,
+             "key 'project' must be an appliance name", config=lambda t: zfssa_cfg()(t).replace(
+                 "project: backup", "project: a/b")),
+    ]
     cases.append(Case("zsnapper-checkage-config-missing", "zsnapper.py", ("orcl", "checkage"), 3,
                       "^UNKNOWN: .*not found", env={"BACKUPCONFIG": "{root}/none.cfg"}, stream="stdout"))
     cases.append(Case("zsnapper-checkage-bad-usage", "zsnapper.py", ("orcl", "checkage", "x"), 3,
