@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from imagecopy import area, confcheck, layout, logs, runtime
+from imagecopy import cli as runner
 from imagecopy.backupjob import ACTIONS, BackupContext, BackupJob, template_values
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
@@ -157,11 +158,11 @@ def report_error(message: str, details: list[str], logfile: Path | None, log: lo
         where = f"the log file could not be written: {unwritable}" if unwritable else f"log: {logfile}"
         print(f"ERROR: {runtime.one_line(message)} ({where})", file=sys.stderr)
     else:
-        print(f"ERROR: {runtime.one_line(message)}" + "".join(f"\n  {line}" for line in details), file=sys.stderr)
+        runner.print_error(message, details)
 
 
 def main(argv: list[str] | None = None) -> int:
-    runtime.start()
+    runner.start()
     argv = sys.argv[1:] if argv is None else argv
     try:
         db, action, dry_run, config_name = parse_args(argv)
@@ -173,28 +174,18 @@ def main(argv: list[str] | None = None) -> int:
     if action == "setschedule" and not os.environ.get("OSPASSWORD"):
         print("Environment variable OSPASSWORD must be set.", file=sys.stderr)
         return EXIT_USAGE
-    runtime.raise_on_signals()
     runtime.lead_process_group()
     # Nothing reaches the screen through logging until the session log exists: errors before
     # that are one line on stderr.
     log = logs.session_logger(db)
     state: dict = {}
-    code = 0
-    try:
+
+    def work() -> int:
         run(db, action, dry_run, config_name, state)
-    except BackupError as exc:
-        report_error(str(exc), exc.details, state.get("logfile"), log)
-        code = exc.exit_code
-    except (KeyboardInterrupt, runtime.Terminated) as exc:
-        report_error(f"Interrupted: {exc}" if str(exc) else "Interrupted", [], state.get("logfile"), log)
-        code = 130 if isinstance(exc, KeyboardInterrupt) else 143
-    except OSError as exc:  # a full disk, a file system gone read-only or away
-        report_error(runtime.describe_oserror(exc), [], state.get("logfile"), log)
-        code = 1
-    except Exception as exc:  # a bug: say what happened in one line and keep the traceback in the log
-        log.debug("Unexpected error", exc_info=True)
-        report_error(f"Unexpected error: {type(exc).__name__}: {exc}", [], state.get("logfile"), log)
-        code = 1
+        return 0
+    try:
+        code = runner.guarded(work, lambda message, details: report_error(message, details,
+                                                                           state.get("logfile"), log))
     finally:
         runtime.kill_own_group()
         logs.close()

@@ -11,36 +11,40 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from imagecopy import runtime
+from imagecopy import cli as runner
 from imagecopy.clusterware import OLDEST, describe, oracle_version, version_str
 from imagecopy.config import Configuration, locate
-from imagecopy.errors import EXIT_USAGE, BackupError
+from imagecopy.errors import UsageError
 
 USAGE = "Usage: dbinfo.py <db>"
 
 
+def parser() -> runner.ArgParser:
+    p = runner.ArgParser("dbinfo.py", USAGE, description="The database's Grid Infrastructure registration "
+                         "and the srvctl commands that recreate its services.")
+    p.add_argument("db", help="database (configuration section)")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    runtime.start()
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1 or argv[0].startswith("-"):
-        print(USAGE, file=sys.stderr)
-        return EXIT_USAGE
-    db = argv[0]
-    try:
-        config = Configuration(locate(), db)
+    runner.start()
+    args = runner.parse(parser(), sys.argv[1:] if argv is None else argv)
+    if isinstance(args, int):
+        return args
+
+    def work() -> int:
+        config = Configuration(locate(), args.db)
         if not config.getbool("gimanaged"):
-            print("gimanaged option is not set to TRUE for this database", file=sys.stderr)
-            return EXIT_USAGE
+            raise UsageError("gimanaged option is not set to TRUE for this database")
         oraclehome = Path(config.get("oraclehome", "generic"))
         version = oracle_version(oraclehome)
         if version is not None and version < OLDEST:
+            # The old toolset's line, as it was (no ERROR: prefix)
             print(f"Detected Oracle software version {version_str(version)} is too old", file=sys.stderr)
             return 1
-        print(describe(config, db, oraclehome), end="")
-    except BackupError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
-    return 0
+        print(describe(config, args.db, oraclehome), end="")
+        return 0
+    return runner.guarded(work)
 
 
 def cli() -> None:

@@ -10,34 +10,36 @@ from __future__ import annotations
 
 import sys
 
-from imagecopy import commands, runtime
+from imagecopy import cli as runner
+from imagecopy import commands
 from imagecopy.backupjob import ACTIONS
 from imagecopy.config import Configuration, locate
-from imagecopy.errors import EXIT_USAGE, BackupError
 from imagecopy.schedule import backup_script
 
 USAGE = f"Usage: exec_all.py <{'|'.join(ACTIONS)}> [exclude_db1,exclude_db2]"
 
 
+def parser() -> runner.ArgParser:
+    p = runner.ArgParser("exec_all.py", USAGE, description="Run backup.py <db> <action> for every database.")
+    p.add_argument("action", type=str.lower, choices=ACTIONS, metavar="action", help=" | ".join(ACTIONS))
+    p.add_argument("exclude", nargs="?", default="", help="comma-separated databases to skip")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    runtime.start()
-    argv = sys.argv[1:] if argv is None else argv
-    if not 1 <= len(argv) <= 2 or argv[0].lower() not in ACTIONS:
-        print(USAGE, file=sys.stderr)
-        return EXIT_USAGE
-    action = argv[0].lower()
-    excluded = {x.strip() for x in argv[1].split(",")} if len(argv) == 2 else set()
-    try:
-        config = Configuration(locate())
-    except BackupError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
-    try:
-        # backup.py beside this script in a checkout; the installed backup command otherwise.
-        backup = backup_script()
-    except BackupError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
+    runner.start()
+    args = runner.parse(parser(), sys.argv[1:] if argv is None else argv)
+    if isinstance(args, int):
+        return args
+    excluded = {x.strip() for x in args.exclude.split(",")} if args.exclude else set()
+    return runner.guarded(lambda: run_all(args.action, excluded))
+
+
+def run_all(action: str, excluded: set[str]) -> int:
+    """Each database in turn; the highest exit status seen."""
+    config = Configuration(locate())
+    # backup.py beside this script in a checkout; the installed backup command otherwise.
+    backup = backup_script()
     launcher = [sys.executable, str(backup)] if backup.suffix == ".py" else [str(backup)]
     worst = 0
     for db in config.database_sections():

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
-from imagecopy import runtime
+from imagecopy import cli as runner
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from storage import create_snapper
@@ -280,7 +280,7 @@ def _setup_logging() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one zsnapper command; return its exit code (never raises, never exits)."""
-    runtime.start()
+    runner.start()
     args = sys.argv[1:] if argv is None else list(argv)
     _setup_logging()
     words = [a for a in args if not a.startswith("-")]
@@ -296,21 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     if cmd is None:
         print(USAGE)
         return 0
-    try:
-        if cmd.action in NAGIOS_ACTIONS:
-            return do_checkage(cmd)
-        snapper = create_snapper(_configuration(cmd.db), cmd.db)
-        return DISPATCH[cmd.action](snapper, cmd)
-    except BackupError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("ERROR: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - a traceback is a bug; say it in one line
-        log.debug("Unexpected failure", exc_info=True)
-        print(f"ERROR: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    if cmd.action in NAGIOS_ACTIONS:
+        return runner.guarded(lambda: do_checkage(cmd))
+    return runner.guarded(lambda: DISPATCH[cmd.action](create_snapper(_configuration(cmd.db), cmd.db), cmd))
 
 
 def cli() -> None:

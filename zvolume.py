@@ -4,29 +4,32 @@ from __future__ import annotations
 
 import sys
 
-from imagecopy import runtime
+from imagecopy import cli as runner
 from imagecopy.config import Configuration, locate
-from imagecopy.errors import EXIT_USAGE, BackupError
 
 USAGE = "Usage: zvolume.py <db> create"
 
 
+def parser() -> runner.ArgParser:
+    p = runner.ArgParser("zvolume.py", USAGE, description="Create the database's backup volume on the storage.")
+    p.add_argument("db", help="database (configuration section)")
+    p.add_argument("action", type=str.lower, choices=["create"], help="create the volume")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    runtime.start()
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2 or argv[1].lower() != "create" or argv[0].startswith("-"):
-        print(USAGE, file=sys.stderr)
-        return EXIT_USAGE
-    db = argv[0]
-    try:
+    runner.start()
+    args = runner.parse(parser(), sys.argv[1:] if argv is None else argv)
+    if isinstance(args, int):
+        return args
+
+    def work() -> int:
         from storage import create_snapper
-        snapper = create_snapper(Configuration(locate(), db), db)
+        snapper = create_snapper(Configuration(locate(), args.db), args.db)
         snapper.createvolume()
-        print(f"Backup volume for {db} created: {snapper.mountstring(db)}")
-    except BackupError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
-    return 0
+        print(f"Backup volume for {args.db} created: {snapper.mountstring(args.db)}")
+        return 0
+    return runner.guarded(work)
 
 
 def cli() -> None:

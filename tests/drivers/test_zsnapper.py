@@ -172,7 +172,7 @@ def test_missing_configuration_file(layout: Layout) -> None:
 
 @pytest.mark.parametrize("overrides,words", [
     ({"generic": {"snappermodule": "foo"}}, ["[generic] snappermodule 'foo': no such storage driver"]),
-    ({"generic": {"snappermodule": "zfssa", "snapperclass": "ZFSSA"}}, ["snappermodule 'zfssa'"]),
+    ({"generic": {"snappermodule": "zfssa", "snapperclass": "ZFSSA"}}, ["section [zfssa] not found"]),
     ({"generic": {"snapperclass": "Nope"}}, ["[generic] snapperclass 'Nope'"]),
     ({"localfs": {"clonedir": None}}, ["[localfs] key 'clonedir' is missing"]),
     ({"orcl": None}, ["section [orcl] not found"]),
