@@ -184,6 +184,8 @@ class OntapServer(ApiServer):
                     job.state, job.message = "success", "success"
                 except Failed as exc:
                     job.state, job.message, job.code = "failure", exc.message, exc.code
+                except Exception as exc:     # noqa: BLE001 - e.g. the data removed under a late job
+                    job.state, job.message, job.code = "failure", f"internal error: {exc}", "1"
                 job.ended = datetime.now(timezone.utc)
 
         timer = threading.Timer(self.job_delay, run)
