@@ -388,8 +388,7 @@ class OntapServer(ApiServer):
                 raise Failed(f'Volume "{v.name}" has FlexClones: delete them first', "524615")
             shutil.rmtree(v.data)
             for s in [s for s in self.snapshots.values() if s.volume == v.uuid]:
-                shutil.rmtree(s.data)
-                del self.snapshots[s.uuid]
+                self._forget(s)
             del self.volumes[v.uuid]
         return self._job(req, f"DELETE /api/storage/volumes/{v.uuid}", drop)
 
@@ -454,6 +453,8 @@ class OntapServer(ApiServer):
             _copy(v.data, data)
             created = datetime.now(timezone.utc)
             self.snapshots[uid] = Snapshot(uid, name, v.uuid, data, created, _used(data), str(b.get("comment") or ""))
+            self._by_name(v.name).mkdir(parents=True, exist_ok=True)
+            (self._by_name(v.name) / name).symlink_to(data)
         return self._job(req, f"POST snapshot {name}", make, extra={"num_records": 1, "records": [{"name": name}]},
                          headers={"Location": f"/api/storage/volumes/{v.uuid}/snapshots/?name={name}"})
 
@@ -479,9 +480,16 @@ class OntapServer(ApiServer):
         def drop() -> None:
             if any(v.clone_of and v.clone_of[1] == s.uuid for v in self.volumes.values()):
                 raise Failed(f'Snapshot "{s.name}" is busy: it backs a FlexClone volume', "1638555")
-            shutil.rmtree(s.data)
-            del self.snapshots[s.uuid]
+            self._forget(s)
         return self._job(req, f"DELETE snapshot {s.name}", drop)
+
+    def _by_name(self, volume: str) -> Path:
+        return self.store / "by-name" / volume
+
+    def _forget(self, s: Snapshot) -> None:
+        shutil.rmtree(s.data)
+        (self._by_name(self.volumes[s.volume].name) / s.name).unlink(missing_ok=True)
+        del self.snapshots[s.uuid]
 
     # -- for the tests -------------------------------------------------------------------------
     def volume_named(self, name: str) -> Volume | None:
@@ -492,6 +500,10 @@ class OntapServer(ApiServer):
         with self.lock:
             v = self.volume_named(volume)
             return sorted(s.name for s in self.snapshots.values() if v is not None and s.volume == v.uuid)
+
+    def snapshot_dir(self, volume: str) -> Path:
+        """A directory of the volume's snapshots by name (what ``.snapshot`` would show over NFS)."""
+        return self._by_name(volume)
 
     def idle(self) -> bool:
         """No job queued or running (a stalled one counts)."""
