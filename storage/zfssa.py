@@ -43,9 +43,10 @@ from urllib.parse import urlsplit
 
 from imagecopy.config import Configuration, files_dir
 from imagecopy.errors import ConfigError, StorageError
+from imagecopy.keys import Key
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
-from .http import ApiClient, HttpSettings, url_path
+from .http import ApiClient, HttpSettings, http_keys, url_path
 from .remote import new_snapshot, safe_name, snapshot_id_ok
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,20 @@ CREATION_FORMATS = ("%Y%m%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ")   # v1, and v2 shou
 # Properties of a new backup share that may be set in [zfssa] (else the project's are inherited).
 VOLUME_PROPERTIES = ("compression", "recordsize", "logbias", "quota", "sharenfs",
                      "root_user", "root_group", "root_permissions")
+# [zfscredentials] (the login pasted into backup.cfg) stays undeclared: the sample does not advertise it.
+CONFIG_KEYS = {
+    SECTION: (Key(SECTION, "url", help="the appliance, https://host:215; the API is <url>/api/storage/v1"),
+              Key(SECTION, "pool", help="pool of the databases' shares"),
+              Key(SECTION, "project", help="project of the databases' shares"),
+              Key(SECTION, "auth", "choice", "basic", "basic (the login with every call) or session",
+                  choices=("basic", "session")),
+              Key(SECTION, "credentialsfile", default=CREDENTIALS_FILE,
+                  help="the login file; relative: beside the scripts (installed: beside backup.cfg)"),
+              Key(SECTION, "nfshost", default="", help="host in mount strings (default: the url's host)"),
+              *(Key(SECTION, name, default="", help="zvolume.py create: this property of the new share")
+                for name in VOLUME_PROPERTIES),
+              *http_keys(SECTION)),
+}
 _APPLIANCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")
 
 

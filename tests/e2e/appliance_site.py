@@ -11,8 +11,8 @@ The restore test mounts its clone the way a restore host does, with
 ``autorestoremountmethod: fstab``: autorestore.py runs ``mount <mountpoint>``
 as the test user, and the real mount(8) finds a ``user`` line in an fstab.
 That fstab is the site's own: the run happens in a private mount namespace
-(``unshare -m``) where the site's file is bind-mounted over ``/etc/fstab``, so
-nothing of the host changes, and a line binds the clone's directory (where the
+(``unshare -m``) where the site's file is bind-mounted over ``/etc/fstab`` and
+``/run/mount`` is a tmpfs of its own, so nothing of the host changes, and a line binds the clone's directory (where the
 appliance's export of the clone is seen here) onto the mount point, as an NFS
 line would.  A clone's name is fixed (``autorestoreclonename``), so its line
 is known before the clone exists.
@@ -181,8 +181,11 @@ class ApplianceSite:
         if not self.fstab.exists():
             self.write_fstab(str(self.autorestore.get("autorestoreclonename", "autorestore")))
         inner = self.box.argv(self.box.python, self.box.script("autorestore.py"), str(self.cfg), *args)
+        # /run/mount (libmount's record of user mounts) is the namespace's own too: a run that dies
+        # with the clone mounted leaves no stale record on the host.
         argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                'mount --bind "$0" /etc/fstab && exec "$@"', str(self.fstab), *inner]
+                'mount --bind "$0" /etc/fstab && mount -t tmpfs -o size=1m,mode=755 oib-utab /run/mount '
+                '&& exec "$@"', str(self.fstab), *inner]
         return subprocess.run(argv, capture_output=True, text=True, env=self.env(**env), timeout=timeout,
                               cwd=self.box.base)
 
@@ -200,7 +203,7 @@ class ApplianceSite:
         block (the simulator records what it opened under ORASIM_RECORD_OPEN=1)."""
         opened = [json.loads(line) for line in (self.state / "opened" / f"{sid}.jsonl").read_text().splitlines()]
         scn = truth.scn_before(self.state, DBID, clock.parse(lasttime))
-        assert opened[-1]["scn"] == scn
+        assert opened[-1]["scn"] == scn, f"opened at SCN {opened[-1]['scn']}, production as of {lasttime} is {scn}"
         for file_no, info in opened[-1]["files"].items():
             expected = truth.blocks_as_of(self.state, DBID, int(file_no), scn, header=info["header"])
             assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
