@@ -317,3 +317,26 @@ def test_a_missing_filesystem_or_project_says_so(basic: Backend):
         basic.driver().snapshots()
     with pytest.raises(StorageError, match="ERR_NOT_FOUND: project 'nosuchproject' not found"):
         basic.driver().clones()
+
+
+def test_listing_is_one_call_and_retention_two_per_dropped_snapshot(basic: Backend):
+    """zsnapper list costs one call for 3 snapshots as for 40; retention then asks each snapshot it
+    drops for its clones (the appliance's refusal is not documented) and deletes it."""
+    from datetime import datetime, timedelta, timezone
+    server = server_of(basic)
+    d = basic.driver()
+    base = "/pools/pool1/projects/backup/filesystems/orcl/snapshots"
+    counts = []
+    for start, stop in ((0, 3), (3, 40)):
+        for i in range(start, stop):       # hand-made, old ids: no one-second wait between them
+            d.client.post(base, json={"name": f"orcl-2020{1 + i // 28:02d}{1 + i % 28:02d}T000000"})
+        server.calls.clear()
+        assert len(d.snapshots()) == stop
+        counts.append(len(server.calls))
+    assert counts == [1, 1]
+    server.calls.clear()
+    results = d.clean(now=datetime.now(timezone.utc) + timedelta(days=400))
+    dropped = [r.snapid for r in results if r.status == "dropped"]
+    assert len(dropped) >= 30
+    methods = [m for m, _, _, _ in server.calls]
+    assert methods.count("DELETE") == len(dropped) and methods.count("GET") == 1 + len(dropped)
