@@ -1,44 +1,39 @@
-"""The ``netapp`` storage driver: NetApp ONTAP volumes, snapshots and FlexClones over the REST API (9.10+).
+"""The ``netapp`` storage driver: ONTAP volumes, snapshots and FlexClones over the REST API (ONTAP 9.10+).
 
-Where (the old toolset's keys and files, read in its order): ``filer``, ``svm``,
-``volumeprefix``, ``mounthost`` and ``cacert`` of ``[netapp]`` are read first
-from ``netappcredentials.cfg`` (beside the scripts in a checkout, beside the
-configuration file when installed) and then from the main configuration.  The
-login is ``NETAPP_USER``/``NETAPP_PASSWORD`` from the environment when set,
-else ``[netappcredentials] user, password`` of that file, else the same section
-pasted into the main file.  A relative ``cacert`` is a file in ``certs/`` of
-that directory, as before.  The HTTP client (TLS verified, timeouts, retries,
-quoting, no password in any message) is ``storage.http``.
+Settings, in the old toolset's order: ``[netapp]`` keys are read first from
+``netappcredentials.cfg`` (beside the scripts; installed: beside backup.cfg;
+or ``credentialsfile``), then from the main file.  The login is
+``NETAPP_USER``/``NETAPP_PASSWORD`` when both are set, else ``[netappcredentials]
+user, password`` of that file, else that section pasted into the main file.  A
+relative ``cacert`` is a file in ``certs/`` there, as before.  HTTP (TLS
+verified, timeouts, retries, quoting, no password in a message) is ``storage.http``.
 
-Layout: the database's volume is ``<volumeprefix><db>``; with
-``additionalvolumesuffixes: _redo,_arch`` (database section) the database also
-has ``<volumeprefix><db>_redo`` …, and every operation covers all its volumes:
+The database's volume is ``<volumeprefix><db>``; ``additionalvolumesuffixes:
+_redo,_arch`` (database section) adds ``<volumeprefix><db>_redo`` …, and every
+operation covers all the volumes:
 
-* a snapshot is ``<db>_YYYYmmddTHHMMSS`` (the old toolset's names, so its
-  snapshots stay under retention), taken on every volume under one name; a
-  failure on one volume deletes it again from the others;
-* a listing reads the first volume's snapshots (creation, pins) and its
-  FlexClones; the space figures (``size``, ``reclaimable_space``) are summed
-  over every volume, read only when asked for (they are costly on ONTAP);
-* a clone of one volume is the FlexClone ``<clone>`` mounted at ``/<clone>``;
-  of several, a small namespace volume ``<clone>`` at ``/<clone>`` (its comment
-  says whose it is) and the FlexClones ``<clone>0``, ``<clone>1`` … at
-  ``/<clone>/<clone>N``, so one NFS mount shows every volume (the restore
-  catalogues each directory).  A failure part way drops what was made;
-* a clone is dropped by unmounting (``nas.path: ""``) and deleting each volume.
+* a snapshot ``<db>_YYYYmmddTHHMMSS`` (the old names: its snapshots stay under
+  retention; ONTAP volume names, so clone names, allow no ``-``) is taken on
+  every volume; a failure on one removes it from the others.  A drop ends with
+  the first volume, so a failed drop is still listed and retried;
+* the listing reads the first volume's snapshots and FlexClones; space
+  (``size``, ``reclaimable_space``, costly on ONTAP) is read only when asked,
+  summed over the volumes;
+* a clone of one volume is the FlexClone ``<clone>`` at junction ``/<clone>``; of
+  several, a namespace volume ``<clone>`` at ``/<clone>`` (its comment says whose)
+  holding the FlexClones ``<clone>0``, ``<clone>1`` … at ``/<clone>/<clone>N``:
+  one NFS mount shows them all and the restore catalogues each.  A failure part
+  way drops what was made; a drop unmounts (``nas.path: ""``), then deletes.
 
-Every write is asynchronous on ONTAP: its job is polled to the end (``jobtimeout``
-seconds, 300) and a failed job's message is the error.  Collections are read
-page by page (``_links.next``).  Names reaching a URL are quoted and checked first:
-ONTAP volume names are letters, digits and ``_``, which also keeps the ``|`` and
-``*`` of ONTAP's query syntax out of every filter.
-
-Pins are kept in the first volume's snapshot ``comment`` (ONTAP allows 255
-characters), as ``oib:`` followed by one-line JSON.
+Every change is an ONTAP job, polled to its end (``jobtimeout``); a failed job's
+message is the error.  Collections are read page by page (``_links.next``).
+Names are checked before they reach a URL (ONTAP volume names: letters, digits,
+``_``, which keeps the ``|`` and ``*`` of ONTAP queries out of every filter) and
+quoted.  Pins are ``oib:`` + JSON in the first volume's snapshot ``comment``
+(255 characters at most).
 """
 from __future__ import annotations
 
-import configparser
 import json
 import logging
 import os
@@ -46,7 +41,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from imagecopy import config as _config
@@ -56,19 +51,19 @@ from imagecopy.keys import Key
 from imagecopy.layout import validate_name
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
-from .http import ApiClient, HttpSettings, http_keys, url_path
+from .http import ApiClient, http_keys, url_path
+from .netapp_settings import CRED_FILE, SECTION, Layered, credentials_file, http_settings, login, parse_size
 from .retention import Pin
 
 log = logging.getLogger(__name__)
 
-SECTION = "netapp"
-CRED_SECTION = "netappcredentials"
-CRED_FILE = "netappcredentials.cfg"
 CONFIG_KEYS = {
     SECTION: (Key(SECTION, "filer", help="ONTAP management address (cluster or SVM), host[:port]"),
               Key(SECTION, "svm", default="", help="the SVM of the volumes (default: the first volume's)"),
               Key(SECTION, "volumeprefix", default="", help="a database's volume is <volumeprefix><db>"),
               Key(SECTION, "mounthost", default="", help="NFS host in printed mount commands (default: filer)"),
+              Key(SECTION, "credentialsfile", default=CRED_FILE, help="the login file, beside the scripts "
+                  "(installed: beside backup.cfg) unless absolute"),
               Key(SECTION, "jobtimeout", "number", "300", "seconds an ONTAP job may take", minimum=1),
               Key(SECTION, "aggregate", help="zvolume.py create: aggregate of new volumes"),
               Key(SECTION, "volumesize", help="zvolume.py create: size of new volumes, e.g. 500G"),
@@ -105,21 +100,6 @@ class Listing:
     space: dict[str, tuple[int | None, int | None]] | None = field(default=None)
 
 
-class _Layered(Configuration):
-    """The main configuration with ``[netapp]`` keys of the credentials file read first (the old order)."""
-
-    def __init__(self, main: Configuration, *layers: configparser.ConfigParser | None):
-        # Not Configuration.__init__: the main file is parsed already and shared.
-        self.path, self.section, self._parser = main.path, main.section, main._parser
-        self.layers = [*(layer for layer in layers if layer is not None), *getattr(main, "layers", [])]
-
-    def get(self, param: str, section: str | None = None, default: str | None = None) -> str:
-        for layer in self.layers if section == SECTION else ():
-            if layer.has_option(SECTION, param):
-                return layer.get(SECTION, param)
-        return super().get(param, section, default)
-
-
 def error_text(response: Any) -> str:
     """ONTAP's error body ``{"error": {"message", "code", "target"}}`` in words."""
     err = response.json().get("error") or {}
@@ -150,8 +130,8 @@ class Netapp(SnapHandler):
 
     def __init__(self, config: Configuration, dbname: str):
         super().__init__(config, dbname)
-        creds, cred_path = _credentials_file(config)
-        self.settings = settings = _Layered(config, creds)
+        creds, cred_path = credentials_file(config)
+        self.settings = settings = Layered(config, creds)
         filer = settings.get("filer", SECTION).strip()
         host = re.sub(r"^https?://", "", filer).rstrip("/")
         if not host or "/" in host:
@@ -168,8 +148,8 @@ class Netapp(SnapHandler):
                 raise ConfigError(f"{config.path}: [{SECTION}] volumeprefix / additionalvolumesuffixes: {exc}") \
                     from None
         self.jobtimeout = settings.getfloat("jobtimeout", SECTION, 300.0, minimum=1)
-        user, password = _login(settings, creds, cred_path)
-        self.api = ApiClient(_http_settings(settings, cred_path.parent, f"https://{host}"),
+        user, password = login(settings, creds, cred_path)
+        self.api = ApiClient(http_settings(settings, _config.files_dir(config.path), f"https://{host}"),
                              auth=(user, password), secrets=[password], error_text=error_text)
         self._snap_re = re.compile(re.escape(self.dbname) + r"_\d{8}T\d{6}")
         self._vol_cache: dict[str, dict[str, Any]] = {}
@@ -561,7 +541,7 @@ class Netapp(SnapHandler):
         if not self.svm:
             raise ConfigError(f"{self.config.path}: [{SECTION}] svm is needed to create volumes")
         aggregate = self.settings.get("aggregate", SECTION).strip()
-        size = _size(self.settings, self.settings.get("volumesize", SECTION))
+        size = parse_size(self.settings, self.settings.get("volumesize", SECTION))
         policy = self.settings.get("exportpolicy", SECTION, "default").strip()
         parent = self.settings.get("junctionparent", SECTION, "/").strip()
         if not parent.startswith("/") or ".." in parent.split("/"):
@@ -576,55 +556,3 @@ class Netapp(SnapHandler):
                                  "gid": os.getgid(), "unix_permissions": 770}})
             log.info("Volume %s created, mounted at %s", vol, path)
         self._vol_cache.clear()
-
-
-# -- configuration ------------------------------------------------------------------------------
-def _credentials_file(config: Configuration) -> tuple[configparser.ConfigParser | None, Path]:
-    """``netappcredentials.cfg`` where the old toolset kept it, parsed; None when there is none."""
-    path = _config.files_dir(config.path) / CRED_FILE
-    if not path.exists():
-        return None, path
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            parser.read_file(fh)
-    except OSError as exc:
-        raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}") from None
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot parse: {str(exc).splitlines()[0]}") from None
-    if parser.has_option(CRED_SECTION, "password") and path.stat().st_mode & 0o004:
-        log.warning("%s holds a password and is readable by every user: chmod o-rwx it", path)
-    return parser, path
-
-
-def _login(settings: Configuration, creds: configparser.ConfigParser | None, cred_path: Path) -> tuple[str, str]:
-    env_user, env_password = os.environ.get("NETAPP_USER"), os.environ.get("NETAPP_PASSWORD")
-    if env_user and env_password:
-        return env_user, env_password
-    for source in (creds, settings._parser):
-        if source is not None and source.has_option(CRED_SECTION, "user") \
-                and source.has_option(CRED_SECTION, "password"):
-            return source.get(CRED_SECTION, "user"), source.get(CRED_SECTION, "password")
-    raise ConfigError(f"no NetApp login: set [{CRED_SECTION}] user and password in {cred_path} "
-                      f"(or in {settings.path}), or NETAPP_USER and NETAPP_PASSWORD")
-
-
-def _http_settings(settings: Configuration, directory: Path, base_url: str) -> HttpSettings:
-    """``storage.http``'s settings; a relative ``cacert`` is in ``certs/`` beside the credentials file."""
-    cacert = settings.get("cacert", SECTION, "").strip()
-    if cacert and not Path(cacert).expanduser().is_absolute():
-        settings = _Layered(settings, _one(SECTION, "cacert", str(directory / "certs" / cacert)))
-    return HttpSettings.from_config(settings, SECTION, base_url)
-
-
-def _one(section: str, key: str, value: str) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read_dict({section: {key: value}})
-    return parser
-
-
-def _size(config: Configuration, raw: str) -> int:
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)B?\s*", raw, re.I)
-    if not m:
-        raise ConfigError(f"{config.path}: [{SECTION}] volumesize must be a size such as 500G, not '{raw}'")
-    return int(float(m.group(1)) * 1024 ** " KMGTP".index((m.group(2) or " ").upper()))

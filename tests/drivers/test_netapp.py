@@ -132,6 +132,9 @@ def test_bad_settings_are_configuration_errors(netapp: NetappBackend):
     netapp.rewrite_config("netapp", volumeprefix="oib_", cacert="/nonexistent/ca.pem")
     with pytest.raises(ConfigError, match="cacert"):
         netapp.driver()
+    netapp.rewrite_config("netapp", cacert=str(session_pki().ca_file), credentialsfile="/nonexistent/creds.cfg")
+    with pytest.raises(ConfigError, match="credentialsfile /nonexistent/creds.cfg: no such file"):
+        netapp.driver()
 
 
 # -- ONTAP's answers -------------------------------------------------------------------------------
