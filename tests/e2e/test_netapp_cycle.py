@@ -283,3 +283,36 @@ def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
     rows = sqlite3.connect(site.w / "autorestore" / "log" / "autorestore.db").execute(
         "select success from restoreaction order by start_time").fetchall()
     assert [r[0] for r in rows] == [1] + [0] * pin_from + [1] * (len(calls) - pin_from)
+
+
+def test_three_volumes_backup_restore_test_and_drop(site: ApplianceSite):
+    """A database on three volumes: each backup snapshots all three under one name, the restore test
+    clones all three under one mount (the namespace volume), finds autorestore.cfg one directory down,
+    catalogues every volume, opens production as of the target, and the clone goes whole."""
+    site.database["orcl"] = {"additionalvolumesuffixes": "_redo,_arch"}
+    out = site.setup()
+    assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/backup/orcl"
+    site.backup("config")
+    daily_backups(site, 1)
+    # the DBA keeps older archivelogs on the archive volume: the restore must catalogue it too
+    arch = site.area.parent / "orcl_arch" / "archivelog"
+    arch.mkdir()
+    moved = sorted((site.area / "archivelog").iterdir())[:1]
+    for log in moved:
+        shutil.move(str(log), arch / log.name)
+    daily_backups(site, 1)
+    snaps = site.snapshots()
+    server = site.server
+    assert all(server.snapshot_names(v) == [s["id"] for s in snaps]            # type: ignore[attr-defined]
+               for v in ("oib_orcl", "oib_orcl_redo", "oib_orcl_arch"))
+    text = (site.appliance.snapshot_root / snaps[-1]["id"] / "autorestore.cfg").read_text()
+    lasttime = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("lasttime")][0]
+    out = site.ok(site.autorestore_run(ORASIM_RECORD_OPEN="1"))
+    assert "Exitstatus is 0" in out
+    site.assert_opened_at(lasttime)
+    log = sorted((site.w / "autorestore" / "log").glob("*-orcl.log"))[-1].read_text()
+    for n in range(3):
+        assert f"/autorestore{n}" in log, f"volume {n} of the clone was not catalogued"
+    assert site.clones() == []
+    assert not any(server.volume_named(f"autorestore{n}") for n in ("", 0, 1, 2))   # type: ignore[attr-defined]
+    assert not site.appliance.clone_dir("autorestore").exists()
