@@ -426,6 +426,8 @@ def test_report_after_backups_a_schedule_and_a_restore(site):
     assert lines[1].startswith("  Backup job: SCHEDULED") and "last failure: none" in lines[1]
     assert lines[2].startswith("  Archivelog job: SCHEDULED")
     assert lines[3].startswith("  Snapshots: 3, latest: ")
-    assert "Last successful restore: 20" in lines[4] and "avg difference from target (s):" in lines[4]
+    assert lines[4] == ("  Archivelog continuity: OK: archivelogs complete from the copies to the target in 3 of 3 "
+                        "snapshots")
+    assert "Last successful restore: 20" in lines[5] and "avg difference from target (s):" in lines[5]
     data = json.loads(site.ok(site.box.py(site.box.script("report.py"), "orcl", "--json", env=site.env())))
     assert data
