@@ -204,7 +204,7 @@ def print_plan(config: Configuration, db: str, target_text: str | None, utc: boo
         target = restoreplan.Target(time=local)
     if plan.snapid is None:
         plan.problem = "no snapshot covers the target"
-        plan.why = ""
+        plan.why, plan.archivelogs = "", "not checked: no snapshot"
     else:
         plan.why += f" (created {snapper.getsnapcreation(plan.snapid):%Y-%m-%d %H:%M:%S} UTC)"
         restoreplan.check_logs(plan, snapper, target)

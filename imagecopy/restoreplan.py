@@ -163,6 +163,7 @@ def check_logs(plan: Plan, snapper: Any, target: Target) -> None:
     plan.checkpoint_scn = manifest.checkpoint_scn
     if plan.checkpoint_scn is None:
         plan.problem = "the snapshot holds no image copies"
+        plan.archivelogs = "not checked: nothing to recover"
         return
     result = continuity.check(manifest.logs, plan.checkpoint_scn, target, snapcheck.probe_in(Path(base)))
     plan.threads = list(result.threads)

@@ -121,6 +121,8 @@ def test_an_scn_no_snapshot_reaches(site):
     rows, _ = prepared(site)
     result = restore_py(site, "--plan", "--scn", "99999999")
     assert result.returncode == 1
-    assert plan_rows(result.stdout)["Verdict"] == ["WOULD FAIL: no snapshot covers the target"]
+    plan = plan_rows(result.stdout)
+    assert plan["Snapshot"] == ["none"] and plan["Archivelogs"] == ["not checked: no snapshot"]
+    assert plan["Verdict"] == ["WOULD FAIL: no snapshot covers the target"]
     result = restore_py(site, "--scn", "99999999", "--sid", "x1", "--yes")
     assert result.returncode == 1 and "No snapshot records a recovery target at or past SCN 99999999" in result.stdout
