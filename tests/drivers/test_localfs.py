@@ -53,7 +53,7 @@ def test_factory_accepts_old_and_new_names(layout: Layout, module: str, klass: s
 
 @pytest.mark.parametrize("module,klass,words", [
     ("foo", "Foo", ["[generic] snappermodule 'foo': no such storage driver"]),
-    ("zfssa", "ZFSSA", ["[generic] snappermodule 'zfssa': no such storage driver"]),
+    ("softnas", "SoftNAS", ["[generic] snappermodule 'softnas': no such storage driver"]),   # not shipped yet
     ("localfs", "Nope", ["[generic] snapperclass 'Nope'", "no such class"]),
     ("localfs", "StorageError", ["[generic] snapperclass 'StorageError'", "not a storage driver"]),
     ("..x", "X", ["snappermodule '..x'"]),
