@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -175,13 +176,34 @@ def storage_restores(box: Sandbox, driver: str, mib: int) -> tuple[float, float]
 
 
 def timed_restore(site: StorageSite) -> float:
+    """autorestore.py's wall time; the steps that took longest are printed from its session log."""
     drop_caches()
     started = time.monotonic()
     result = site.autorestore_run(timeout=7200)
     seconds = time.monotonic() - started
     if result.returncode != 0 or "Exitstatus is 0" not in result.stdout:
         raise SystemExit(f"the restore test failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    log = max((site.w / "autorestore" / "log").glob("*-orcl.log"), key=lambda p: p.stat().st_mtime)
+    slowest = sorted(step_times(log.read_text(errors="replace")).items(), key=lambda kv: -kv[1])[:3]
+    print(f"    ({site.generic['snappermodule']}: {seconds:.1f} s; slowest steps: "
+          + ", ".join(f"{name} {secs:.1f} s" for name, secs in slowest) + ")", flush=True)
     return seconds
+
+
+def step_times(log: str) -> dict[str, float]:
+    """Seconds spent in each ``STEP:`` of an autorestore session log (up to the next step or the end)."""
+    marks: list[tuple[float, str]] = []
+    for line in log.splitlines():
+        stamp = re.match(r"\d{4}-\d\d-\d\d (\d\d):(\d\d):(\d\d),(\d{3}) ", line)
+        if stamp:
+            h, m, sec, ms = (int(g) for g in stamp.groups())
+            when = h * 3600 + m * 60 + sec + ms / 1000
+            step = line.split("STEP: ", 1)[1].strip() if "STEP: " in line else None
+            marks.append((when, step or (marks[-1][1] if marks else "start")))
+    out: dict[str, float] = {}
+    for (when, step), (after, _) in zip(marks, marks[1:]):
+        out[step] = out.get(step, 0.0) + max(after - when, 0.0)
+    return out
 
 
 def storage_rows(box: Sandbox, drivers: list[str], sizes: list[int]) -> None:
