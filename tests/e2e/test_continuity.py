@@ -10,14 +10,22 @@ import pytest
 
 from . import siteconfig, test_autorestore, test_rac
 from .conftest import ok
-from .test_storage_cycles import StorageSite
-from .test_storage_cycles import sandbox as storage_sandbox  # noqa: F401 - the module-scoped fixture
+from .sandbox import build_sandbox
+from .storagesite import StorageSite
 
 pytestmark = pytest.mark.slow
 
 MANIFEST = "snapshot_manifest.json"
 sandbox = test_autorestore.sandbox
 site = test_autorestore.site
+
+
+@pytest.fixture(scope="module")
+def storage_sandbox():
+    """The test user's sandbox for the local zfs and btrfs sites (no SSH here)."""
+    box = build_sandbox()
+    yield box
+    subprocess.run(["rm", "-rf", str(box.base)], check=False)
 
 
 @pytest.fixture
@@ -170,7 +178,7 @@ def test_no_snapshot_is_critical_and_a_broken_setup_unknown(configured):
 
 
 @pytest.mark.parametrize("kind", ["btrfs-local", "zfs-local"])
-def test_verifysnapshots_on_snapshot_storage(storage_sandbox, kind):  # noqa: F811
+def test_verifysnapshots_on_snapshot_storage(storage_sandbox, kind):
     site = StorageSite(storage_sandbox, kind, f"cont-{kind}-{len(list(storage_sandbox.base.iterdir()))}")
     try:
         site.setup()
