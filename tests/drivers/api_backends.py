@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from . import backend_netapp, backend_zfssa
+from . import backend_huawei, backend_netapp, backend_softnas, backend_zfssa
 from .backend_base import Backend
 
-API_BACKENDS: dict[str, Callable[[Path], Backend]] = {**backend_zfssa.BACKENDS, **backend_netapp.BACKENDS}
+API_BACKENDS: dict[str, Callable[[Path], Backend]] = {**backend_zfssa.BACKENDS, **backend_netapp.BACKENDS,
+                                                      **backend_softnas.BACKENDS, **backend_huawei.BACKENDS}
