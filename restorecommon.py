@@ -199,6 +199,7 @@ class RestoreEngine:
     # -- steps ----------------------------------------------------------------------
     def clone(self, snapid: str | None, max_age_hours: float = 0) -> str:
         self.step("clone")
+        self.drop_leftover_clone()
         log.debug("ACTION: clone the snapshot")
         if snapid is None:
             snapid = self.snapper.autoclone(self.s.clonename, max_age_hours)
@@ -209,6 +210,20 @@ class RestoreEngine:
         self.cloned = True
         log.debug("Snapshot %s cloned as %s", snapid, self.s.clonename)
         return snapid
+
+    def drop_leftover_clone(self) -> None:
+        """Drop a clone of this name that an earlier run left (its drop failed, or a clone call
+        that timed out was done after all): else every later night fails at "already exists".
+
+        Only a clone of this database's snapshots is listed by the driver, so anything
+        else of that name is left alone (and the clone then fails, saying so).
+        """
+        if not any(c.clonename == self.s.clonename for c in self.snapper.clones()):
+            return
+        log.warning("Clone %s is left from an earlier run: dropping it before this restore", self.s.clonename)
+        if self.s.mount_method == "fstab" and self.s.mountpoint.is_mount():
+            commands.run(["umount", str(self.s.mountpoint)], error_class=StorageError, describe="umount")
+        self.snapper.dropclone(self.s.clonename)
 
     def mount(self) -> Path:
         self.step("mount")

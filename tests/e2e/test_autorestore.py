@@ -431,3 +431,17 @@ def test_report_after_backups_a_schedule_and_a_restore(site):
     assert "Last successful restore: 20" in lines[5] and "avg difference from target (s):" in lines[5]
     data = json.loads(site.ok(site.box.py(site.box.script("report.py"), "orcl", "--json", env=site.env())))
     assert data
+
+
+def test_a_clone_left_by_an_earlier_run_is_dropped_first(site):
+    """An earlier night's drop failed (or its clone call timed out but was done): tonight must not fail
+    at "already exists", nor any night after."""
+    configured(site)
+    snap = site.snapshots("orcl")[0].name
+    code = (f"import sys\nsys.path.insert(0, {str(site.box.app)!r})\nfrom imagecopy.config import Configuration\nfrom storage import create_snapper\n"
+            "create_snapper(Configuration(sys.argv[1], 'orcl'), 'orcl').clone(sys.argv[2], 'autorestore')\n")
+    site.ok(site.box.py("-c", code, str(site.cfg), snap, env=site.env()))
+    out = site.ok(site.autorestore())
+    assert "Clone autorestore is left from an earlier run: dropping it before this restore" in out
+    site.assert_clean()
+    assert [r["success"] for r in site.catalog()] == [1]
