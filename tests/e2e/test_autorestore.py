@@ -438,7 +438,8 @@ def test_a_clone_left_by_an_earlier_run_is_dropped_first(site):
     at "already exists", nor any night after."""
     configured(site)
     snap = site.snapshots("orcl")[0].name
-    code = (f"import sys\nsys.path.insert(0, {str(site.box.app)!r})\nfrom imagecopy.config import Configuration\nfrom storage import create_snapper\n"
+    code = (f"import sys\nsys.path.insert(0, {str(site.box.app)!r})\n"
+            "from imagecopy.config import Configuration\nfrom storage import create_snapper\n"
             "create_snapper(Configuration(sys.argv[1], 'orcl'), 'orcl').clone(sys.argv[2], 'autorestore')\n")
     site.ok(site.box.py("-c", code, str(site.cfg), snap, env=site.env()))
     out = site.ok(site.autorestore())
