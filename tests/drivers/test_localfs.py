@@ -78,8 +78,8 @@ def test_factory_loads_a_users_driver_from_sys_path(layout: Layout, monkeypatch:
 
 
 def test_a_database_section_may_choose_its_own_driver(layout: Layout) -> None:
-    write_config(layout.root, {"orcl": {"genericsnappermodule": "netapp"}})
-    with pytest.raises(ConfigError, match=r"\[orcl\] genericsnappermodule 'netapp': no such storage driver"):
+    write_config(layout.root, {"orcl": {"genericsnappermodule": "softnas"}})
+    with pytest.raises(ConfigError, match=r"\[orcl\] genericsnappermodule 'softnas': no such storage driver"):
         create_snapper(layout.config(), "orcl")
 
 
