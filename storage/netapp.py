@@ -208,7 +208,9 @@ class Netapp(SnapHandler):
             delay = min(delay * 2, 2.0)
 
     def _volume_records(self, names: list[str]) -> dict[str, dict[str, Any]]:
-        """The volumes of these names that exist (one query), by name."""
+        """The volumes of these names that exist (one query), by name, in the database's SVM."""
+        if self.svm is None and self.volumes[0] not in names:
+            self._volume(self.volumes[0])           # the SVM is the first volume's: another's names are not ours
         params = {"name": "|".join(names), "fields": _VOLUME_FIELDS}
         if self.svm:
             params["svm.name"] = self.svm
@@ -517,8 +519,8 @@ class Netapp(SnapHandler):
         log.info("Clone %s dropped", clonename)
 
     def listclones(self) -> list[CloneInfo]:
-        return sorted((CloneInfo(*self._clone_name(c)[:1], self._origin(c), self._clone_name(c)[1])
-                       for c in self._list(fresh=True).clones), key=lambda c: c.clonename)
+        clones = [(*self._clone_name(c), self._origin(c)) for c in self._list(fresh=True).clones]
+        return sorted((CloneInfo(name, origin, mount) for name, mount, origin in clones), key=lambda c: c.clonename)
 
     def filesystem_info(self, name: str | None = None) -> CloneInfo:
         if name is None or name == self.dbname:
