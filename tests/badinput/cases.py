@@ -245,6 +245,25 @@ def zsnapper_cases() -> list[Case]:
              "key 'project' must be an appliance name", config=lambda t: zfssa_cfg()(t).replace(
                  "project: backup", "project: a/b")),
     ]
+    # The netapp driver, likewise: nothing reaches the filer (127.0.0.1:9 listens to nothing).
+    netapp = "[netapp]\nfiler: 127.0.0.1:9\nvolumeprefix: oib_\n"
+    to_netapp = lambda t: set_key("generic", "snapperclass", "Netapp")(set_key("generic", "snappermodule", "netapp")(t))  # noqa: E731
+    netapp_cfg = lambda extra="": lambda t: to_netapp(t) + netapp + extra  # noqa: E731
+    login = {"NETAPP_USER": "u", "NETAPP_PASSWORD": "p"}
+    cases += [
+        Case("zsnapper-netapp-no-section", "zsnapper.py", ("orcl", "list"), 2,
+             r"section \[netapp\] not found \(needed for key 'filer'\)", config=to_netapp),
+        Case("zsnapper-netapp-no-login", "zsnapper.py", ("orcl", "list"), 2,
+             r"no NetApp login: set \[netappcredentials\] user and password in .*netappcredentials.cfg",
+             config=netapp_cfg(), env={"NETAPP_USER": "", "NETAPP_PASSWORD": ""}),
+        Case("zsnapper-netapp-prefix-dash", "zsnapper.py", ("orcl", "list"), 2,
+             "volumeprefix / additionalvolumesuffixes: invalid volume name 'oib-orcl'", env=login,
+             config=lambda t: netapp_cfg()(t).replace("volumeprefix: oib_", "volumeprefix: oib-")),
+        Case("zsnapper-netapp-jobtimeout-zero", "zsnapper.py", ("orcl", "list"), 2,
+             "jobtimeout' must be at least 1", config=netapp_cfg("jobtimeout: 0\n"), env=login),
+        Case("zsnapper-netapp-clone-name-dash", "zsnapper.py", ("orcl", "dropclone", "a-b"), 2,
+             "invalid clone name 'a-b': ONTAP volume names", config=netapp_cfg(), env=login),
+    ]
     cases.append(Case("zsnapper-checkage-config-missing", "zsnapper.py", ("orcl", "checkage"), 3,
                       "^UNKNOWN: .*not found", env={"BACKUPCONFIG": "{root}/none.cfg"}, stream="stdout"))
     cases.append(Case("zsnapper-checkage-bad-usage", "zsnapper.py", ("orcl", "checkage", "x"), 3,
