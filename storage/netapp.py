@@ -1,4 +1,4 @@
-"""The ``netapp`` storage driver: ONTAP volumes, snapshots and FlexClones over the REST API (ONTAP 9.10+).
+"""The ``netapp`` storage driver: ONTAP volumes, snapshots and FlexClones over the ONTAP REST API.
 
 Settings, in the old toolset's order: ``[netapp]`` keys are read first from
 ``netappcredentials.cfg`` (beside the scripts; installed: beside backup.cfg;
@@ -154,6 +154,7 @@ class Netapp(SnapHandler):
         self._snap_re = re.compile(re.escape(self.dbname) + r"_\d{8}T\d{6}")
         self._vol_cache: dict[str, dict[str, Any]] = {}
         self._listing: Listing | None = None
+        self._space_fields = ["size", "reclaimable_space"]
 
     @property
     def multivolume(self) -> bool:
@@ -253,8 +254,7 @@ class Netapp(SnapHandler):
         if listing.space is None:
             sums: dict[str, list[int | None]] = {}
             for vol in self.volumes:
-                for rec in self._records(self._snapshots_path(vol), {"name": f"{self.dbname}_*",
-                                                                     "fields": "name,size,reclaimable_space"}):
+                for rec in self._space_records(vol):
                     name = str(rec.get("name"))
                     if name in listing.snaps:
                         acc = sums.setdefault(name, [0, 0])
@@ -263,6 +263,19 @@ class Netapp(SnapHandler):
                             acc[i] = None if acc[i] is None or not isinstance(value, int) else acc[i] + value
             listing.space = {k: (v[0], v[1]) for k, v in sums.items()}
         return listing.space
+
+    def _space_records(self, vol: str) -> list[dict[str, Any]]:
+        """The snapshots' space fields; an ONTAP too old for a field (400: ``size`` is 9.9+,
+        ``reclaimable_space`` 9.10+) is asked without it, and that figure is unknown."""
+        while True:
+            try:
+                return self._records(self._snapshots_path(vol), {"name": f"{self.dbname}_*",
+                                                                 "fields": ",".join(["name", *self._space_fields])})
+            except StorageError as exc:
+                if "HTTP 400" not in str(exc) or not self._space_fields:
+                    raise
+                log.debug("ONTAP refused the snapshot fields %s: %s", self._space_fields, exc)
+                self._space_fields.pop()
 
     def _creation(self, rec: dict[str, Any]) -> datetime:
         try:
@@ -465,6 +478,7 @@ class Netapp(SnapHandler):
             nas["export_policy"] = {"name": policy}
         self._write("POST", "/api/storage/volumes", f"creating the namespace volume {clonename}",
                     {"name": clonename, "svm": {"name": self.svm}, "aggregates": aggregates, "size": NAMESPACE_SIZE,
+                     "guarantee": {"type": "none"},
                      "comment": NAMESPACE_COMMENT.format(volume=self.volumes[0]), "nas": nas})
 
     def _undo_clone(self, clonename: str) -> str:

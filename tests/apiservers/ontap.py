@@ -124,6 +124,7 @@ class OntapServer(ApiServer):
         self.snapshots: dict[str, Snapshot] = {}
         self.jobs: dict[str, Job] = {}
         self.job_faults: list[JobFault] = []
+        self.missing_fields: set[str] = set()      # fields this "ONTAP version" does not know
         self._seq = itertools.count(1)
         for d in (store / "volumes", store / "snapshots", namespace):
             d.mkdir(parents=True, exist_ok=True)
@@ -217,7 +218,8 @@ class OntapServer(ApiServer):
         """Filter, page and project ``objects`` (whole documents) as ONTAP does."""
         wanted = [f for f in req.query.get("fields", "").split(",") if f]
         for f in wanted:
-            if f not in ("*", "**") and not any(k == f or k.startswith(f + ".") for k in known):
+            if f not in ("*", "**") and (f in self.missing_fields or not any(k == f or k.startswith(f + ".")
+                                                                           for k in known)):
                 return err(400, f'The value "{f}" is invalid for field "fields"', "262197", "fields")
         chosen = [o for o in objects if all(_matches(o, k, v) for k, v in req.query.items() if k not in CONTROL)]
         chosen.sort(key=lambda o: o["uuid"])

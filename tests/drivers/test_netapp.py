@@ -166,6 +166,20 @@ def test_errors_jobs_and_pages(netapp: NetappBackend):
     assert PASSWORD not in str(err.value)
 
 
+def test_an_older_ontap_without_the_space_fields_reports_them_unknown(netapp: NetappBackend):
+    server = server_of(netapp)
+    fill(netapp)
+    d = netapp.driver()
+    d.snap()
+    server.missing_fields = {"reclaimable_space"}              # ONTAP 9.9
+    [info] = netapp.driver().snapshots()
+    assert info.space_unique is None and info.space_total is not None and info.space_total >= 200_000
+    server.missing_fields = {"reclaimable_space", "size"}      # ONTAP 9.8
+    [info] = netapp.driver().snapshots()
+    assert (info.space_total, info.space_unique) == (None, None)
+    assert "unknown" in d.snap2str(info)
+
+
 def test_busy_and_dropped_calls_are_retried_a_500_is_not(netapp: NetappBackend):
     server = server_of(netapp)
     d = netapp.driver()
