@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from imagecopy.config import Configuration
-from imagecopy.errors import ConfigError, StorageError
+from imagecopy.errors import ConfigError, StorageError, UsageError
 from imagecopy.layout import backup_area, validate_name
 from imagecopy.units import size2str
 
@@ -34,9 +34,16 @@ from .retention import HAS_CLONE, VERIFIED, Decision, Pin, apply_pins, as_utc, g
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SnapHandler", "SnapshotInfo", "CloneInfo", "CleanResult", "AgeCheck", "size2str",
-           "backup_area", "validate_name", "as_utc", "format_age"]
+__all__ = ["SnapHandler", "SnapHandlerWithoutClones", "ClonesNotSupported", "SnapshotInfo", "CloneInfo",
+           "CleanResult", "AgeCheck", "size2str", "backup_area", "validate_name", "as_utc", "format_age"]
 
+
+class ClonesNotSupported(UsageError):
+    """The one answer of a driver whose storage cannot clone, to every clone request.
+
+    A usage error (exit 2): asking again will not help, the configuration names a
+    storage that cannot do what was asked (zsnapper.py clone, the restore tests).
+    """
 
 
 def format_age(age: timedelta) -> str:
@@ -194,6 +201,12 @@ class SnapHandler(ABC):
     :param dbname: the database (its section, its filesystem/volume name).
     """
 
+    # False: the storage cannot clone; clone, dropclone, listclones and autoclone raise
+    # ClonesNotSupported (see SnapHandlerWithoutClones), and restores refuse to start.
+    supports_clones: bool = True
+    # The storage's name in messages (default: the class name).
+    storage_name: str | None = None
+
     def __init__(self, config: Configuration, dbname: str):
         self.config = config
         self.dbname = validate_name(dbname, "database name")
@@ -245,6 +258,20 @@ class SnapHandler(ABC):
         """Create the database's backup filesystem/volume."""
 
     # -- optional capabilities --------------------------------------------------------
+    def no_clones(self) -> ClonesNotSupported:
+        """The error every clone request gets from a driver without clones."""
+        name = self.storage_name or type(self).__name__
+        return ClonesNotSupported(f"{name} does not support clones: zsnapper.py clone, autoclone, listclones "
+                                  "and dropclone, the nightly restore test and restore.py need a storage that clones")
+
+    def require_clones(self) -> None:
+        """Refuse, before anything is done, what needs a clone (the restores).
+
+        :raises ClonesNotSupported: when this storage cannot clone.
+        """
+        if not self.supports_clones:
+            raise self.no_clones()
+
     def local_path(self, clonename: str) -> Path | None:
         """A clone's path usable directly as its mount point (local drivers), else None."""
         return None
@@ -389,6 +416,7 @@ class SnapHandler(ABC):
         :returns: the id of the snapshot that was cloned.
         :raises StorageError: when no snapshot is old enough (or the clone fails).
         """
+        self.require_clones()
         validate_name(clonename, "clone name")
         now = _now(now)
         min_age = timedelta(hours=max_age_hours)
@@ -452,3 +480,19 @@ class SnapHandler(ABC):
         ``id`` attribute, so no space figures are computed just for the id."""
         value = getattr(s, "id", None)
         return value if isinstance(value, str) else self._info(s).id
+
+
+class SnapHandlerWithoutClones(SnapHandler, ABC):
+    """Base of a driver whose storage cannot clone (SoftNAS): every clone request gets the one
+    answer, ``ClonesNotSupported`` ("<storage> does not support clones"), exit 2."""
+
+    supports_clones = False
+
+    def clone(self, snapid: str, clonename: str) -> None:
+        raise self.no_clones()
+
+    def dropclone(self, clonename: str) -> None:
+        raise self.no_clones()
+
+    def listclones(self) -> list[CloneInfo]:
+        raise self.no_clones()

@@ -1,4 +1,4 @@
-"""The one HTTP client of the appliance drivers (ZFSSA, NetApp ONTAP, and later SoftNAS, Dorado).
+"""The one HTTP client of the appliance drivers (ZFSSA, NetApp ONTAP, SoftNAS, and later Dorado).
 
 Every REST driver builds an ``ApiClient`` from its section and asks it for
 ``request(method, path segments, ...)``:
@@ -118,11 +118,14 @@ class ApiClient:
 
     # -- the one call -------------------------------------------------------
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None, ok: Iterable[int] = (200, 201, 202, 204), absolute: bool = False) -> Any:
+                json: Any = None, ok: Iterable[int] = (200, 201, 202, 204), absolute: bool = False,
+                data: Any = None, allow_redirects: bool = True) -> Any:
         """Send one call (retried as the module docstring says); the response on a status in ``ok``.
 
         ``path`` is built with :func:`url_path` (or, with ``absolute``, a server-given
         path such as ONTAP's ``_links.next.href``, taken as it is below the host).
+        ``data`` is a form body (SoftNAS); ``allow_redirects=False`` returns a redirect
+        as it is, for an API that answers "log in first" with a 302.
         :raises StorageError: one line: the call, the status and what the appliance said.
         """
         url = self._url(path, absolute)
@@ -131,7 +134,7 @@ class ApiClient:
         attempt = 0
         while True:
             attempt += 1
-            response = self._send(method, url, params, json, attempt)
+            response = self._send(method, url, params, json, attempt, data, allow_redirects)
             if response is None:
                 continue
             if response.status_code == 401 and self._relogin is not None and not relogged \
@@ -152,15 +155,17 @@ class ApiClient:
             raise StorageError(self._scrub(f"{self.settings.section}: {method} {self._shown(url)} failed: "
                                            f"HTTP {response.status_code}: {self._said(response)}"))
 
-    def _send(self, method: str, url: str, params: Mapping[str, Any] | None, json: Any, attempt: int) -> Any:
+    def _send(self, method: str, url: str, params: Mapping[str, Any] | None, json: Any, attempt: int,
+              data: Any = None, allow_redirects: bool = True) -> Any:
         """One HTTP exchange; None when it failed in a way worth another attempt."""
         exc_types = self._requests.exceptions
         self.calls += 1
         log.debug("HTTP %s %s", method, self._shown(url))
         try:
             # verify= on every call: a session's own setting loses to $REQUESTS_CA_BUNDLE in requests.
-            return self.session.request(method, url, params=params, json=json, timeout=self.settings.timeout,
-                                        verify=self.settings.verify)
+            return self.session.request(method, url, params=params, json=json, data=data,
+                                        timeout=self.settings.timeout, verify=self.settings.verify,
+                                        allow_redirects=allow_redirects)
         except exc_types.SSLError as exc:
             raise StorageError(self._scrub(
                 f"{self.settings.section}: the TLS certificate of {urlsplit(url).netloc} is not trusted "

@@ -53,7 +53,7 @@ def test_factory_accepts_old_and_new_names(layout: Layout, module: str, klass: s
 
 @pytest.mark.parametrize("module,klass,words", [
     ("foo", "Foo", ["[generic] snappermodule 'foo': no such storage driver"]),
-    ("softnas", "SoftNAS", ["[generic] snappermodule 'softnas': no such storage driver"]),   # not shipped yet
+    ("nosuchdriver", "NoSuchDriver", ["[generic] snappermodule 'nosuchdriver': no such storage driver"]),
     ("localfs", "Nope", ["[generic] snapperclass 'Nope'", "no such class"]),
     ("localfs", "StorageError", ["[generic] snapperclass 'StorageError'", "not a storage driver"]),
     ("..x", "X", ["snappermodule '..x'"]),
@@ -78,8 +78,8 @@ def test_factory_loads_a_users_driver_from_sys_path(layout: Layout, monkeypatch:
 
 
 def test_a_database_section_may_choose_its_own_driver(layout: Layout) -> None:
-    write_config(layout.root, {"orcl": {"genericsnappermodule": "softnas"}})
-    with pytest.raises(ConfigError, match=r"\[orcl\] genericsnappermodule 'softnas': no such storage driver"):
+    write_config(layout.root, {"orcl": {"genericsnappermodule": "nosuchdriver"}})
+    with pytest.raises(ConfigError, match=r"\[orcl\] genericsnappermodule 'nosuchdriver': no such storage driver"):
         create_snapper(layout.config(), "orcl")
 
 
