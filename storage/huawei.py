@@ -306,15 +306,13 @@ class HuaweiDorado(SnapHandler):
         if not self.vstore:
             return None
         if self._vstore_id is None:
-            found = self._exact_unscoped("vstore", self.vstore)
+            # By name, in any case, as the old driver matched it (an exact filter would miss "VSTORE1").
+            found = [v for v in self._list("vstore", scoped=False)
+                     if str(v.get("NAME", "")).lower() == self.vstore.lower()]
             if not found:
                 raise StorageError(f"{SECTION}: vstore {self.vstore} not found")
             self._vstore_id = str(found[0].get("ID"))
         return self._vstore_id
-
-    def _exact_unscoped(self, obj: str, name: str) -> list[dict[str, Any]]:
-        found = self._list(obj, {"filter": f"NAME::{name}"}, scoped=False)
-        return [r for r in found if str(r.get("NAME", "")).lower() == name.lower()]
 
     # -- file systems and shares ---------------------------------------------------------------
     def _filesystem(self, name: str) -> dict[str, Any] | None:

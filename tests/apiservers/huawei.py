@@ -118,6 +118,7 @@ class DoradoServer(ApiServer):
         self.snapshots: dict[str, Snap] = {}
         self.shares: dict[str, Share] = {}
         self.expired_answers = 0                                # -401 answers given, for the tests
+        self.exact_is_fuzzy = False     # a firmware whose F::v filter matches like F:v (clients check again)
         self._ids = itertools.count(11)
         (root / ".snapshots").mkdir(parents=True, exist_ok=True)
         self.route("POST", rf"{REST}/(?P<dev>[^/]+)/(?i:sessions)", self.login)
@@ -237,11 +238,12 @@ class DoradoServer(ApiServer):
             raise Refused(NO_OBJECT, f"The vStore {vid} does not exist.")
         return vid
 
-    @staticmethod
-    def _select(req: Request, items: list[dict[str, str]]) -> list[dict[str, str]]:
+    def _select(self, req: Request, items: list[dict[str, str]]) -> list[dict[str, str]]:
         control = {"range", "sortby", "filter", "vstoreId", "vstoreid"}
         chosen = [d for d in items if all(d.get(k) == v for k, v in req.query.items() if k not in control)]
         flt = req.query.get("filter")
+        if flt and "::" in flt and self.exact_is_fuzzy:
+            flt = flt.replace("::", ":", 1)
         if flt and "::" in flt:                     # exact
             fld, value = flt.split("::", 1)
             chosen = [d for d in chosen if d.get(fld) == value]
