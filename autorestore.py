@@ -37,6 +37,7 @@ from restorecommon import (
     Terminated,
     purge_diagnostics,
     raise_on_signals,
+    refuse_without_clones,
 )
 
 USAGE = """\
@@ -289,6 +290,7 @@ def run(config_name: str, choice: str | None, slot: int | None) -> int:
     confcheck.check(config, dbs, restore=True)
     for db in dbs:
         RestoreSettings.from_config(config, db, slot)
+        refuse_without_clones(config, db)       # a storage without clones: one line, exit 2
     if slot is not None:            # a child: the parent holds the lock
         if not dbs:
             raise UsageError(f"database {choice} is not enabled for autorestore in {config.path}")

@@ -37,7 +37,15 @@ from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from imagecopy.oracle import OracleExec
 from imagecopy.templates import Templates
-from restorecommon import MOUNT_METHODS, TIME_FORMAT, RestoreEngine, RestoreSettings, Terminated, raise_on_signals
+from restorecommon import (
+    MOUNT_METHODS,
+    TIME_FORMAT,
+    RestoreEngine,
+    RestoreSettings,
+    Terminated,
+    raise_on_signals,
+    refuse_without_clones,
+)
 
 SID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,7}$")
 # The old toolset's options for a clone holding datafiles ([autorestore] restoremountoptions).
@@ -140,6 +148,7 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
         confcheck.check(config, [args.db], restore=True)
         confcheck.warn_if_readable_secrets(config)
         confcheck.warn_unknown_keys(config)
+        refuse_without_clones(config, args.db)      # a storage without clones: one line, exit 2
         scn = check_options(args)
         for value, check in ((args.target, check_time), (args.sid, check_sid), (args.mountdir, check_directory)):
             if value is not None and check(value):

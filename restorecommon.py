@@ -471,3 +471,18 @@ def purge_diagnostics(oracle: OracleExec, logdir: Path, days: int) -> None:
                          env=oracle.env(), check=False, describe="adrci")
     except BackupError as exc:
         log.warning("Purging diagnostic files failed: %s", exc)
+
+
+def refuse_without_clones(config: Configuration, db: str) -> None:
+    """Refuse a restore of ``db`` whose storage cannot clone, before anything is asked or done.
+
+    :raises storage.base.ClonesNotSupported: one line, exit 2 (SoftNAS).  A driver that
+        cannot even be built here is left for the restore itself to report, as before
+        (recorded as that database's failed restore).
+    """
+    from storage import create_snapper
+    try:
+        snapper = create_snapper(config.for_section(db), db)
+    except Exception:       # noqa: BLE001 - reported by the restore, in its place
+        return
+    snapper.require_clones()
