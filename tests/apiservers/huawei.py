@@ -8,7 +8,8 @@ Written from the API's published behaviour, not from any driver:
   ``data``.  Every other call needs the ``iBaseToken`` header of a live session
   and the device id in its path; a missing or stale token is HTTP 200 with
   ``code: -401``.  A token lives ``token_lifetime`` seconds from its login
-  (settable; ``expire_tokens()`` ends them all at once);
+  (settable; ``expire_tokens()`` ends them all at once, ``expire_after`` once a
+  given call is answered);
 * every answer is the envelope ``{"data": …, "error": {"code", "description"
   [, "suggestion"]}}``, values as strings; business errors are HTTP 200 with a
   non-zero code.  A list with no match has no ``data`` at all;
@@ -118,6 +119,7 @@ class DoradoServer(ApiServer):
         self.snapshots: dict[str, Snap] = {}
         self.shares: dict[str, Share] = {}
         self.expired_answers = 0                                # -401 answers given, for the tests
+        self.expire_after: list[tuple[str, str]] = []   # (method, path regex): tokens end once it is answered
         self.exact_is_fuzzy = False     # a firmware whose F::v filter matches like F:v (clients check again)
         self._ids = itertools.count(11)
         (root / ".snapshots").mkdir(parents=True, exist_ok=True)
@@ -198,9 +200,12 @@ class DoradoServer(ApiServer):
             if not req.path.startswith(f"{REST}/{self.device}/"):
                 return 200, envelope(code=NO_OBJECT, description="The device does not exist."), {}
         try:
-            return super().dispatch(req)
+            reply = super().dispatch(req)
         except Refused as refused:
-            return 200, envelope(code=refused.code, description=refused.description), {}
+            reply = 200, envelope(code=refused.code, description=refused.description), {}
+        if any(m == req.method and re.search(p, req.path) for m, p in self.expire_after):
+            self.expire_tokens()
+        return reply
 
     # -- objects ------------------------------------------------------------------------------------
     def objects(self, req: Request) -> Reply:

@@ -1,0 +1,250 @@
+"""The whole cycle on the Huawei OceanStor Dorado driver, against the HTTPS Dorado test server.
+
+The scripts run as the unprivileged test user and reach the server over HTTPS
+(trusting it through ``cacert``), with the old toolset's
+``huaweidoradocredentials.cfg`` beside them.  The server keeps its file systems
+as btrfs subvolumes, so snapshots and clones hold the real files: the nightly
+restore test mounts its clone through a ``user`` line of an fstab (see
+appliance_site.py) and opens exactly production as of the snapshot's target,
+and restore.py restores to a point in time from a clone that root mounts where
+it says (here, in the restore's own mount namespace), block for block.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import time
+
+import pytest
+from drivers.backend_huawei import PASSWORD, USER, dorado_root, dorado_section, start_server, write_credentials
+from oracle_sim import clock
+from oracle_sim.database import Database
+from oracle_sim.instance import Instance
+
+from .appliance_site import Appliance, ApplianceSite, build_http_sandbox
+from .test_autorestore import Pty
+
+pytestmark = pytest.mark.slow
+
+OLD_STYLE_CONFIG = """[generic]
+logretention: 20
+backupdest: {backupdest}
+warningsnapage: 26
+criticalsnapage: 32
+tnsadmin: {w}/tns
+osuser: oracle
+oraclehome: {w}/oh
+snappermodule: huawei
+snapperclass: HuaweiDorado
+
+[huaweidorado]
+url: {url}
+vstore: OIBVSTORE
+mounthost: 127.0.0.1
+restorenfsclient: *
+
+[rman]
+catalog: /@rman
+
+[autorestore]
+autorestoredestination: {w}/autorestore/dest
+autorestoreclonename: autorestore
+autorestoremountpoint: {w}/autorestore/mnt
+autorestoresnapage: 0
+autorestorelogdir: {w}/autorestore/log
+autorestoremaxtoleranceminutes: 5
+autorestorevalidatechance: 0
+autorestoremodulus: 0
+autorestoresid: ar
+
+[orcl]
+dbid: 1433672784
+recoverywindow: 2
+parallel: 2
+snapexpirationdays: 7
+snapexpirationmonths: 0
+gimanaged: false
+customverifydate: select max(createtime) from app.transactions
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    box = build_http_sandbox()
+    # The old toolset's credentials file, beside the scripts, private to the user that runs them.
+    write_credentials(box.app / "huaweidoradocredentials.cfg")
+    box.give(box.app / "huaweidoradocredentials.cfg")
+    yield box
+    subprocess.run(["rm", "-rf", str(box.base)], check=False)
+
+
+def dorado(site: ApplianceSite) -> Appliance:
+    """The Dorado test server: file system <name> shared as /<name>/, seen here in <root>/<name>
+    (backupdest is the root); the driver trusts it through a copy of the test CA."""
+    server = start_server(dorado_root())
+    section = dorado_section(server, None)
+    section["cacert"] = str(site.ca_file())
+    return Appliance(server, {"huaweidorado": section},
+                     {"snappermodule": "huawei", "snapperclass": "HuaweiDorado", "backupdest": server.root},
+                     clone_dir=lambda name: server.root / name, snapshot_root=server.snapshot_dir("orcl"),
+                     cleanups=[server.wipe, server.stop])
+
+
+@pytest.fixture
+def site(sandbox, request):
+    s = ApplianceSite(sandbox, f"dorado-{request.node.name[:40]}-{len(list(sandbox.base.iterdir()))}", dorado)
+    yield s
+    s.close()
+
+
+def daily_backups(site: ApplianceSite, n: int) -> None:
+    """Workload, then the daily job, ``n`` times, a second apart (see test_zfssa_cycle.py)."""
+    for _ in range(n):
+        site.simctl("workload", "--sid", "orcl", "-n", "8")
+        time.sleep(1.1)
+        site.backup("imagecopywithsnap")
+        time.sleep(1.1)
+
+
+def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
+    out = site.setup()
+    assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/orcl/"
+    site.backup("config")
+    daily_backups(site, 3)
+    snaps = site.snapshots()
+    assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] is None for s in snaps)
+    assert [s["creation"] for s in snaps] == sorted(s["creation"] for s in snaps)
+    assert [p.name for p in site.invariants.snapshots()] == [s["id"] for s in snaps]   # type: ignore[union-attr]
+    listing = site.ok(site.zsnapper("list"))
+    assert all(f"{s['id']} [" in listing for s in snaps) and "total=unknown unique=unknown" in listing
+    assert site.ok(site.zsnapper("checkage")).startswith("OK: The latest snapshot age")
+    assert site.ok(site.zsnapper("clean", "--dry-run")).count(" valid") == 3
+
+    # zsnapper clone: the clone's share and the NFS mount command
+    out = site.ok(site.zsnapper("clone", snaps[0]["id"]))
+    [clone] = site.clones()
+    assert clone["origin"] == snaps[0]["id"]
+    assert f"Mount point: /{clone['clonename']}/" in out
+    assert f" 127.0.0.1:/{clone['clonename']}/ <mount_directory_here>" in out
+    assert site.ok(site.zsnapper("list", "--json")).count('"numclones": 1') == 1
+    site.ok(site.zsnapper("dropclone", clone["clonename"]))
+    site.ok(site.zsnapper("autoclone"))
+    assert [(c["clonename"], c["origin"]) for c in site.clones()] == [("autorestore", snaps[-1]["id"])]
+    site.ok(site.zsnapper("dropclone", "autorestore"))
+    own = site.zsnapper("dropclone", "orcl")
+    assert own.returncode == 1 and "not a clone of orcl" in own.stderr
+    pin = site.zsnapper("pin", snaps[0]["id"], "--reason", "audit")
+    assert pin.returncode == 1 and "cannot pin" in pin.stderr and "Traceback" not in pin.stderr
+    assert site.zsnapper("checkverified").returncode == 2
+
+    # the nightly restore test: clone, mounted through fstab, restored byte for byte, dropped
+    lasttime = site.lasttime(snaps[-1]["id"])
+    out = site.ok(site.autorestore_run(ORASIM_RECORD_OPEN="1"))
+    assert "Exitstatus is 0" in out
+    assert site.clones() == [], "the restore test left its clone"
+    site.assert_opened_at(lasttime)
+    assert not site.appliance.clone_dir("autorestore").exists(), "the clone's file system is gone"
+    assert site.server.share_of("autorestore") is None           # type: ignore[attr-defined]
+    assert site.ok(site.zsnapper("clean")).count(" valid") == 3
+
+
+def test_a_token_expiring_in_the_middle_of_a_restore_test(site: ApplianceSite):
+    """The token ends once the clone is shared: the array answers the next call -401, the driver logs
+    in once more and the restore test goes on, restores, and drops its clone."""
+    site.setup()
+    site.backup("config")
+    daily_backups(site, 2)
+    server = site.server
+    lasttime = site.lasttime(site.snapshots()[-1]["id"])
+    server.expire_after.append(("POST", "/NFS_SHARE_AUTH_CLIENT$"))    # type: ignore[attr-defined]
+    server.calls.clear()
+    out = site.ok(site.autorestore_run(ORASIM_RECORD_OPEN="1"))
+    assert "Exitstatus is 0" in out
+    site.assert_opened_at(lasttime)
+    assert site.clones() == [] and server.fs_named("autorestore") is None      # type: ignore[attr-defined]
+    paths = [p for _, p, _, _ in server.calls]
+    shared = max(i for i, p in enumerate(paths) if p.endswith("/NFS_SHARE_AUTH_CLIENT"))
+    dropped = max(i for i, p in enumerate(paths) if "/filesystem/" in p)
+    assert any(p.endswith("/sessions") for p in paths[shared:dropped]), "no new login between clone and drop"
+    assert server.expired_answers >= 1                                       # type: ignore[attr-defined]
+
+
+def test_a_failed_restore_test_drops_its_clone_and_share(site: ApplianceSite):
+    site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
+    site.backup("config")
+    daily_backups(site, 2)
+    result = site.autorestore_run()
+    assert result.returncode == 1 and "Exitstatus is 1" in result.stdout, result.stdout + result.stderr
+    assert site.clones() == [] and site.server.share_of("autorestore") is None   # type: ignore[attr-defined]
+    con = sqlite3.connect(site.w / "autorestore" / "log" / "autorestore.db")
+    [(success, log)] = list(con.execute("select success, logfilecontents from restoreaction"))
+    assert success == 0 and "more than 5 minutes" in log, log
+
+
+def _rows(site: ApplianceSite) -> list[list]:
+    return Database(Instance(site.state, "orcl")).table_rows("APP.TRANSACTIONS")
+
+
+def test_restore_py_to_a_point_in_time_on_dorado(site: ApplianceSite):
+    """restore.py as the test user: it clones the snapshot covering the target, prints the NFS mount of
+    the clone's share and waits; root mounts it (in the restore's own mount namespace); the database
+    opens exactly production as of the target, block for block; the printed clean-up drops the clone."""
+    site.setup()
+    site.backup("config")
+    daily_backups(site, 1)
+    site.simctl("workload", "--sid", "orcl", "-n", "8", "--sleep", "1.02")
+    rows = _rows(site)
+    target = clock.fmt(clock.parse(rows[-4][1]) + 1)          # between two transactions of the workload
+    time.sleep(1.1)
+    site.backup("imagecopywithsnap")
+    mountdir = site.w / "autorestore" / "mnt"
+    inner = site.box.argv(site.box.python, site.box.script("restore.py"), str(site.cfg), "orcl", "--target",
+                          target, "--sid", "pitr1", "--mountdir", str(mountdir), "--yes")
+    term = Pty(["unshare", "-m", "--propagation", "private", *inner], site.env(ORASIM_RECORD_OPEN="1"))
+    before = term.expect("Is the clone mounted? (y/n)")
+    [mount] = [line.split() for line in before.splitlines() if line.strip().startswith("mount -t nfs")]
+    host, export = mount[-2].split(":", 1)
+    clonename = export.strip("/")
+    assert host == "127.0.0.1" and re.fullmatch(r"restore_orcl_\d{8}_\d{6}", clonename) and mount[-1] == str(mountdir)
+    assert export == f"/{clonename}/" and site.server.share_of(clonename) is not None   # type: ignore[attr-defined]
+    subprocess.run(["nsenter", "-t", str(term.proc.pid), "-m", "mount", "--bind",
+                    str(site.appliance.clone_dir(clonename)), str(mountdir)], check=True)
+    term.send("y")
+    code, out = term.finish()
+    assert code == 0, out
+    verified = [line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Verified time:")]
+    assert verified == [rows[-4][1]], out
+    site.assert_opened_at(target, sid="pitr1")
+    lines = out.splitlines()
+    commands = [line.strip() for line in lines[lines.index("When you are done with it, clean up:") + 1:]
+                if line.strip()]
+    assert f"umount {mountdir}      # as root" in commands      # the namespace went with the restore
+    drop = commands[-1]
+    assert drop.endswith(f"zsnapper.py orcl dropclone {clonename}")
+    site.ok(site.box.run("bash", "-c", drop, env=site.env()))
+    assert site.clones() == [] and site.server.fs_named(clonename) is None   # type: ignore[attr-defined]
+
+
+def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: ApplianceSite):
+    """The old sample's [huaweidorado] keys only (url, vstore in another case, mounthost,
+    restorenfsclient; no cacert: the array's CA is one the host trusts, here through
+    REQUESTS_CA_BUNDLE as a system store would) and huaweidoradocredentials.cfg beside the scripts."""
+    site.create_database()
+    site.write_config(OLD_STYLE_CONFIG.format(backupdest=site.appliance.generic["backupdest"], w=site.w,
+                                              url=site.server.url))
+    site.extra_env["REQUESTS_CA_BUNDLE"] = str(site.ca_file())
+    out = site.ok(site.script("zvolume.py", "orcl", "create"))
+    assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/orcl/"
+    site.give_area()
+    site.backup("config")
+    daily_backups(site, 2)
+    assert [s["id"][:5] for s in site.snapshots()] == ["orcl-", "orcl-"]
+    creds = site.box.app / "huaweidoradocredentials.cfg"
+    assert creds.read_text() == f"[credentials]\nuser: {USER}\npassword: {PASSWORD}\n"
+    site.write_fstab()
+    assert "Exitstatus is 0" in site.ok(site.autorestore_run())
+    assert site.clones() == []
+    del site.extra_env["REQUESTS_CA_BUNDLE"]            # without a trusted CA: refused, naming cacert
+    refused = site.zsnapper("list")
+    assert refused.returncode == 1 and "cacert" in refused.stderr and "Traceback" not in refused.stderr
