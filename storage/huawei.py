@@ -407,11 +407,11 @@ class HuaweiDorado(SnapHandler):
     def clone(self, snapid: str, clonename: str) -> None:
         snapshot_id_ok(self.dbname, snapid)
         _name(clonename, "clone name")
+        client = self._nfs_client()
         if self._filesystem(clonename) is not None:
             raise StorageError(f"{SECTION}: cannot clone {snapid} as {clonename}: a file system of that name "
                                "already exists")
         s = self._snapshot(snapid)
-        client = self._nfs_client()
         data = self._call("POST", "filesystem", body={"NAME": clonename, "PARENTFILESYSTEMID": self._fsid(),
                                                       "PARENTSNAPSHOTID": s.internal_id, "ISCLONEFS": "true",
                                                       **self._scoped()})
@@ -484,15 +484,16 @@ class HuaweiDorado(SnapHandler):
 
     def createvolume(self) -> None:
         """The database's file system (compression and deduplication on), shared as ``/<db>/``."""
-        if self._filesystem(self.dbname) is not None:
-            raise StorageError(f"{SECTION}: file system {self.dbname} already exists")
         client = self._nfs_client()
         pool = self.config.get("storagepool", SECTION, "0").strip()
         if not re.fullmatch(r"\d{1,10}", pool):
             raise ConfigError(f"{self.config.path}: [{SECTION}] storagepool must be the pool's ID, not '{pool}'")
+        capacity = _sectors(self.config, self.config.get("volumesize", SECTION, ""))
+        if self._filesystem(self.dbname) is not None:
+            raise StorageError(f"{SECTION}: file system {self.dbname} already exists")
         data = self._call("POST", "filesystem", body={
             "NAME": self.dbname, "PARENTID": pool, "ALLOCTYPE": "1",
-            "CAPACITY": str(_sectors(self.config, self.config.get("volumesize", SECTION, ""))),
+            "CAPACITY": str(capacity),
             "SECTORSIZE": "8192", "ENABLECOMPRESSION": "true", "COMPRESSION": "1", "ENABLEDEDUP": "true",
             "unixPermissions": "770", "ISSHOWSNAPDIR": "false", "AUTODELSNAPSHOTENABLE": "false", **self._scoped()})
         self._share_out(self.dbname, self._id_of(data, "file system"), client)

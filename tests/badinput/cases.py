@@ -264,6 +264,36 @@ def zsnapper_cases() -> list[Case]:
         Case("zsnapper-netapp-clone-name-dash", "zsnapper.py", ("orcl", "dropclone", "a-b"), 2,
              "invalid clone name 'a-b': ONTAP volume names", config=netapp_cfg(), env=login),
     ]
+    # The huawei (Dorado) driver, likewise: its configuration and names are refused before any call.
+    dorado = "[huaweidorado]\nurl: https://127.0.0.1:9\nvstore: vs1\nrestorenfsclient: *\n"
+    to_dorado = lambda t: set_key("generic", "snapperclass", "HuaweiDorado")(  # noqa: E731
+        set_key("generic", "snappermodule", "huawei")(t))
+    dorado_cfg = lambda extra="": lambda t: to_dorado(t) + dorado + extra  # noqa: E731
+    hw_login = {"DBBACKUPSUITE_HUAWEI_USER": "u", "DBBACKUPSUITE_HUAWEI_PASSWORD": "p", "HOME": "{root}"}
+    cases += [
+        Case("zsnapper-huawei-no-section", "zsnapper.py", ("orcl", "list"), 2,
+             r"section \[huaweidorado\] not found \(needed for key 'url'\)", config=to_dorado),
+        Case("zsnapper-huawei-no-login", "zsnapper.py", ("orcl", "list"), 2,
+             r"no Dorado credentials: create .*huaweidoradocredentials.cfg with \[credentials\] user and password",
+             config=dorado_cfg(), env={"DBBACKUPSUITE_HUAWEI_USER": "", "DBBACKUPSUITE_HUAWEI_PASSWORD": "",
+                                       "HOME": "{root}"}),
+        Case("zsnapper-huawei-half-login", "zsnapper.py", ("orcl", "list"), 2,
+             "set both DBBACKUPSUITE_HUAWEI_USER and DBBACKUPSUITE_HUAWEI_PASSWORD", config=dorado_cfg(),
+             env={"DBBACKUPSUITE_HUAWEI_USER": "u", "HOME": "{root}"}),
+        Case("zsnapper-huawei-url-without-scheme", "zsnapper.py", ("orcl", "list"), 2,
+             "appliance URL must look like https://host", env=hw_login, config=lambda t: dorado_cfg()(t).replace(
+                 "url: https://127.0.0.1:9", "url: dorado.example.com:8088")),
+        Case("zsnapper-huawei-vstore-slash", "zsnapper.py", ("orcl", "list"), 2,
+             "invalid vstore name 'a/b'", env=hw_login,
+             config=lambda t: dorado_cfg()(t).replace("vstore: vs1", "vstore: a/b")),
+        Case("zsnapper-huawei-clone-name-colon", "zsnapper.py", ("orcl", "dropclone", "a:b"), 2,
+             "invalid clone name 'a:b': Dorado names", config=dorado_cfg(), env=hw_login),
+        Case("zsnapper-huawei-bad-nfs-client", "zsnapper.py", ("orcl", "clone", "orcl-20260101T000000"), 2,
+             "restorenfsclient must be an IP, a host name or", env=hw_login,
+             config=lambda t: dorado_cfg()(t).replace("restorenfsclient: *", "restorenfsclient: a;b")),
+        Case("zvolume-huawei-bad-storagepool", "zvolume.py", ("orcl", "create"), 2,
+             "storagepool must be the pool's ID", config=dorado_cfg("storagepool: pool1\n"), env=hw_login),
+    ]
     cases.append(Case("zsnapper-checkage-config-missing", "zsnapper.py", ("orcl", "checkage"), 3,
                       "^UNKNOWN: .*not found", env={"BACKUPCONFIG": "{root}/none.cfg"}, stream="stdout"))
     cases.append(Case("zsnapper-checkage-bad-usage", "zsnapper.py", ("orcl", "checkage", "x"), 3,
