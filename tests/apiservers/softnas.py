@@ -6,7 +6,9 @@ Written from the API's description, not from any driver:
   the application and, on that same answer, the session cookie ``PHPSESSID``
   (a client that does not follow redirects must keep it from the 302).  A
   wrong login: 302 back to ``login.php``, no cookie.  ``GET <prefix>/logout.php``
-  kills the session.  ``expire_sessions()`` kills every session at once;
+  kills the session.  ``expire_sessions()`` kills every session at once, and
+  ``accept_sessions = False`` refuses every session (a login that "works" but
+  gives no access);
 * ``POST <prefix>/snserver/snserv.php``: without a live session cookie, 302 to
   ``login.php`` with an HTML page (never JSON).  The body is a form or a raw
   JSON object, holding ``opcode`` and its operands; every answer is
@@ -122,6 +124,7 @@ class SoftnasServer(ApiServer):
         self.pools: set[str] = set()
         self.volumes: dict[tuple[str, str], Volume] = {}
         self.sessions: dict[str, str] = {}         # cookie value -> user
+        self.accept_sessions = True                # False: snserv.php sends every caller to login.php
         self.route("POST", rf"{prefix}/login\.php", self.login)
         self.route("GET", rf"{prefix}/logout\.php", self.logout)
         self.route("POST", rf"{prefix}/snserver/snserv\.php", self.snserv)
@@ -248,7 +251,7 @@ class SoftnasServer(ApiServer):
 
     # -- snserv.php ---------------------------------------------------------------------------
     def snserv(self, req: Request) -> Reply:
-        if self._session_user(req) is None:
+        if self._session_user(req) is None or not self.accept_sessions:
             return self._to_login()
         handler = {"snapshotlist": self.snapshot_list, "snapcommand": self.snap_command,
                    "volumes": self.volume_list, "createvolume": self.create_volume,

@@ -66,6 +66,8 @@ def make(kind: str, root: Path, **server_kw: Any) -> Backend:
                     "maxlockwait": "1", "logretention": "7", "snappermodule": "softnas", "snapperclass": "SoftNAS"},
         "softnas": softnas_section(server, credentials),
     }
+    if server.prefix != "/softnas":
+        sections["softnas"]["apipath"] = server.prefix.strip("/")
     for db in ("orcl", "other"):
         sections[db] = {"snapexpirationdays": "7", "snapexpirationmonths": "0"}
     cfg = root / "backup.cfg"
