@@ -492,7 +492,7 @@ class HuaweiDorado(SnapHandler):
         if self._filesystem(self.dbname) is not None:
             raise StorageError(f"{SECTION}: file system {self.dbname} already exists")
         data = self._call("POST", "filesystem", body={
-            "NAME": self.dbname, "PARENTID": pool, "ALLOCTYPE": "1",
+            "NAME": self.dbname, "PARENTID": pool,
             "CAPACITY": str(capacity),
             "SECTORSIZE": "8192", "ENABLECOMPRESSION": "true", "COMPRESSION": "1", "ENABLEDEDUP": "true",
             "unixPermissions": "770", "ISSHOWSNAPDIR": "false", "AUTODELSNAPSHOTENABLE": "false", **self._scoped()})
