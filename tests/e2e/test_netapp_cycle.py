@@ -105,8 +105,11 @@ def site(sandbox, request):
 
 
 def daily_backups(site: ApplianceSite, n: int) -> None:
+    """Workload, then the daily job, ``n`` times; a second between them, so that the recovery
+    target (a time, one-second resolution) falls between transactions, never in their second."""
     for _ in range(n):
         site.simctl("workload", "--sid", "orcl", "-n", "8")
+        time.sleep(1.1)
         site.backup("imagecopywithsnap")
         time.sleep(1.1)
 
