@@ -177,11 +177,18 @@ class SoftNAS(SnapHandlerWithoutClones):
                               f"not '{apipath}'")
         self.mounthost = config.get("mounthost", SECTION, "").strip() or str(split.hostname)
         self.settings = HttpSettings.from_config(config, SECTION, f"https://{address}/{apipath}")
-        self.user, password, self.login_source = read_login(config)
-        self._password = password
-        self.client = ApiClient(self.settings, secrets=[password], error_text=_said,
-                                headers={"Accept": "application/json, text/html"})
+        self.user, self._password, self.login_source = read_login(config)
+        self._client: ApiClient | None = None
         self._logged_in = False
+
+    @property
+    def client(self) -> ApiClient:
+        """The HTTP client, made at the first call: building the driver needs no ``requests``
+        (the restores build it only to learn that it cannot clone)."""
+        if self._client is None:
+            self._client = ApiClient(self.settings, secrets=[self._password], error_text=_said,
+                                     headers={"Accept": "application/json, text/html"})
+        return self._client
 
     # -- the session -----------------------------------------------------------------------
     def _login(self) -> None:
@@ -202,11 +209,11 @@ class SoftNAS(SnapHandlerWithoutClones):
 
     def _logout(self) -> None:
         """End the session (best effort, no retries: the server times it out anyway)."""
-        if not self._logged_in:
+        if not self._logged_in or self._client is None:
             return
         self._logged_in = False
         try:
-            self.client.session.get(self.settings.base_url + LOGOUT, timeout=min(self.settings.timeout, 5),
+            self._client.session.get(self.settings.base_url + LOGOUT, timeout=min(self.settings.timeout, 5),
                                     verify=self.settings.verify, allow_redirects=False)
         except Exception:       # noqa: BLE001 - at exit, nothing is left to tell
             pass

@@ -294,6 +294,35 @@ def zsnapper_cases() -> list[Case]:
         Case("zvolume-huawei-bad-storagepool", "zvolume.py", ("orcl", "create"), 2,
              "storagepool must be the pool's ID", config=dorado_cfg("storagepool: pool1\n"), env=hw_login),
     ]
+    # The softnas driver: its configuration and names are refused before any call, and so is every
+    # clone request (SoftNAS cannot clone): the restores too, in one line, exit 2.
+    softnas = "[softnas]\nserveraddress: 127.0.0.1:9\npool: pool1\n"
+    to_softnas = lambda t: set_key("generic", "snapperclass", "SoftNAS")(  # noqa: E731
+        set_key("generic", "snappermodule", "softnas")(t))
+    softnas_cfg = lambda extra="": lambda t: to_softnas(t) + softnas + extra  # noqa: E731
+    sn_login = {"SOFTNAS_USER": "u", "SOFTNAS_PASSWORD": "p"}
+    no_clones = "^ERROR: SoftNAS does not support clones: "
+    cases += [
+        Case("zsnapper-softnas-no-section", "zsnapper.py", ("orcl", "list"), 2,
+             r"section \[softnas\] not found \(needed for key 'serveraddress'\)", config=to_softnas),
+        Case("zsnapper-softnas-no-login", "zsnapper.py", ("orcl", "list"), 2,
+             r"no SoftNAS login: create .*softnascredentials.cfg with \[credentials\] user and password",
+             config=softnas_cfg(), env={"SOFTNAS_USER": "", "SOFTNAS_PASSWORD": ""}),
+        Case("zsnapper-softnas-half-login", "zsnapper.py", ("orcl", "list"), 2,
+             "set both SOFTNAS_USER and SOFTNAS_PASSWORD", config=softnas_cfg(), env={"SOFTNAS_PASSWORD": "p"}),
+        Case("zsnapper-softnas-address-is-a-url", "zsnapper.py", ("orcl", "list"), 2,
+             "key 'serveraddress' must be a host name", env=sn_login, config=lambda t: softnas_cfg()(t).replace(
+                 "serveraddress: 127.0.0.1:9", "serveraddress: https://softnas.example.com/softnas")),
+        Case("zsnapper-softnas-pool-slash", "zsnapper.py", ("orcl", "list"), 2,
+             "key 'pool' must be a ZFS pool name", env=sn_login,
+             config=lambda t: softnas_cfg()(t).replace("pool: pool1", "pool: pool1/x")),
+        Case("zsnapper-softnas-clone", "zsnapper.py", ("orcl", "clone", "orcl-20260101T000000"), 2, no_clones,
+             config=softnas_cfg(), env=sn_login),
+        Case("zsnapper-softnas-autoclone", "zsnapper.py", ("orcl", "autoclone"), 2, no_clones,
+             config=softnas_cfg(), env=sn_login),
+        Case("autorestore-softnas", "autorestore.py", ("{cfg}",), 2, no_clones, config=softnas_cfg(), env=sn_login),
+        Case("restore-softnas", "restore.py", ("{cfg}", "orcl"), 2, no_clones, config=softnas_cfg(), env=sn_login),
+    ]
     cases.append(Case("zsnapper-checkage-config-missing", "zsnapper.py", ("orcl", "checkage"), 3,
                       "^UNKNOWN: .*not found", env={"BACKUPCONFIG": "{root}/none.cfg"}, stream="stdout"))
     cases.append(Case("zsnapper-checkage-bad-usage", "zsnapper.py", ("orcl", "checkage", "x"), 3,
