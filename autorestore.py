@@ -28,11 +28,11 @@ from imagecopy.errors import EXIT_SANDBOX, EXIT_USAGE, BackupError, UsageError
 from imagecopy.lock import BackupLock
 from imagecopy.metrics import write_textfile
 from imagecopy.oracle import OracleExec
+from imagecopy.restorerecord import RestoreResult
 from imagecopy.templates import Templates
 from imagecopy.validation import describe_schedule, setting_from_config, validation_day
 from restorecommon import (
     RestoreEngine,
-    RestoreOutcome,
     RestoreSettings,
     Terminated,
     purge_diagnostics,
@@ -72,7 +72,7 @@ def restore_one(config: Configuration, db: str, slot: int | None = None) -> bool
     log = logs.setup(db, logfile)
     log.info("Starting to restore")
     log.info("Logfile: %s", logfile)
-    outcome = RestoreOutcome(db, started=datetime.now())
+    outcome = RestoreResult(db, start_time=datetime.now())
     engine = None
     interrupted: Terminated | None = None
     try:
@@ -95,9 +95,9 @@ def restore_one(config: Configuration, db: str, slot: int | None = None) -> bool
             engine.cleanup()
             if outcome.success:
                 keep_verified(engine, outcome, log)
-        outcome.finished = datetime.now()
+        outcome.finish_time = datetime.now()
         log.info("Restore %s, elapsed time: %s", "successful" if outcome.success else "failed",
-                 outcome.finished - outcome.started)
+                 outcome.finish_time - outcome.start_time)
         recorded = record(cfg, outcome, logfile, log)
         purge_old_files(cfg, engine, logdir, log)
         logs.close()
@@ -109,7 +109,7 @@ def restore_one(config: Configuration, db: str, slot: int | None = None) -> bool
     return outcome.success and recorded
 
 
-def prepare(config: Configuration, db: str, slot: int | None, logfile: Path, outcome: RestoreOutcome
+def prepare(config: Configuration, db: str, slot: int | None, logfile: Path, outcome: RestoreResult
             ) -> RestoreEngine:
     """The engine for one nightly restore of ``db``, its validation decided; it fills ``outcome``."""
     log = logs.session_logger(db)
@@ -128,7 +128,7 @@ def prepare(config: Configuration, db: str, slot: int | None, logfile: Path, out
     return RestoreEngine(settings, snapper, oracle, Templates(), outcome)
 
 
-def keep_verified(engine: RestoreEngine, outcome: RestoreOutcome, log: logging.Logger) -> None:
+def keep_verified(engine: RestoreEngine, outcome: RestoreResult, log: logging.Logger) -> None:
     """Pin the snapshot just proven to restore as the database's last verified one (the pin moves on).
 
     Retention then keeps it whatever its age, so one snapshot known to restore always
@@ -153,13 +153,14 @@ def purge_old_files(cfg: Configuration, engine: RestoreEngine | None, logdir: Pa
     logs.remove_old_logs(logdir, days, log)
 
 
-def record(cfg: Configuration, outcome: RestoreOutcome, logfile: Path, log: logging.Logger) -> bool:
+def record(cfg: Configuration, outcome: RestoreResult, logfile: Path, log: logging.Logger) -> bool:
     """The result into the catalog (with the whole log) and the Prometheus textfile.
 
     :returns: False when the catalog could not be written: the run must not pass then, since
         nobody would ever see this result.
     """
-    result = outcome.result(logfile=logfile.name)
+    result = outcome
+    result.logfile = logfile.name
     log.debug("Logging the result to catalog.")
     for handler in logging.getLogger().handlers:
         handler.flush()

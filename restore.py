@@ -276,11 +276,11 @@ def restore(config: Configuration, db: str, target_text: str | None, utc: bool, 
             print(f"  {line}", file=sys.stderr)
     finally:
         # The outcome says how far the restore got, whatever stopped it; it goes to the log.
-        engine.outcome.finished = datetime.now()
+        engine.outcome.finish_time = datetime.now()
         o = engine.outcome
         logs.session_logger(db).debug("Restore %s: snapshot %s, clone %s, target %s",
                                       "successful" if o.success else f"failed at step {o.step}", o.snapid,
-                                      o.clone, o.target)
+                                      o.clone, o.restore_target)
         logs.close()
     return report(config, engine, target_local, logfile, mountdir, method)
 
@@ -311,19 +311,19 @@ def report(config: Configuration, engine: RestoreEngine, target_local: datetime 
     """What was restored (or how far it got), and how to clean up; the exit status."""
     outcome, sid = engine.outcome, engine.s.sid
     if outcome.success and target_local is None:
-        print(f"\nDatabase {outcome.db} restored as instance {sid}, open read only.")
+        print(f"\nDatabase {outcome.db_unique_name} restored as instance {sid}, open read only.")
         print(f"Requested SCN:   {engine.s.target_scn} (the changes below it)")
         print(f"Verified time:   {outcome.verified}")
         print(f"Datafiles in:    {engine.mountdir}; instance files in {engine.s.scratch}")
     elif outcome.success:
-        print(f"\nDatabase {outcome.db} restored as instance {sid}, open read only.")
+        print(f"\nDatabase {outcome.db_unique_name} restored as instance {sid}, open read only.")
         print(f"Requested time:  {target_local:%Y-%m-%d %H:%M:%S}")
         print(f"Verified time:   {outcome.verified}")
-        print(f"Difference:      {outcome.target - outcome.verified if outcome.verified else 'unknown'}")
+        print(f"Difference:      {outcome.restore_target - outcome.verified if outcome.verified else 'unknown'}")
         print(f"Datafiles in:    {engine.mountdir}; instance files in {engine.s.scratch}")
     print(f"The log: {logfile}")
     if engine.cloned:
-        cleanup_help(config, outcome.db, sid, engine.s.clonename, mountdir, method)
+        cleanup_help(config, outcome.db_unique_name, sid, engine.s.clonename, mountdir, method)
     if not outcome.success:
         return 1
     if outcome.verified and target_local is not None and outcome.verified > target_local:

@@ -9,7 +9,7 @@ open read only -> check the custom verification time against the target ->
 optionally validate every block.  Clean-up always runs, whatever happened (an
 exception, SIGTERM, SIGINT): shut the instance down, unmount, drop the clone.
 
-The engine owns one :class:`RestoreOutcome`, filled in as the restore goes
+The engine owns one :class:`~imagecopy.restorerecord.RestoreResult`, filled in as the restore goes
 (snapshot, target, clone, the step running), so a caller that records it in a
 ``finally`` records what was known when a step failed, and which step.
 
@@ -25,17 +25,17 @@ import logging
 import shutil
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from imagecopy import commands, dbparams, runtime
-from imagecopy.catalog import RestoreResult
 from imagecopy.config import Configuration
 from imagecopy.errors import BackupError, ConfigError, RestoreError, StorageError
 from imagecopy.oracle import OracleExec, marker_value, marker_values
 from imagecopy.quoting import literal
+from imagecopy.restorerecord import RestoreResult
 from imagecopy.runtime import Terminated  # noqa: F401 - re-exported to the scripts
 from imagecopy.templates import Templates
 
@@ -95,38 +95,6 @@ class RestoreSettings:
         )
 
 
-@dataclass
-class RestoreOutcome:
-    """What one restore did, filled in as it goes: what a failure leaves is what was known then."""
-
-    db: str
-    started: datetime
-    finished: datetime | None = None
-    success: bool = False
-    snapid: str | None = None
-    clone: str | None = None
-    target: datetime | None = None
-    step: str | None = None         # the step running, or the one that failed
-    verified: datetime | None = None
-    diff_seconds: float | None = None
-    validated: bool = False
-    error: str | None = None
-    facts: dict[str, str] = field(default_factory=dict)
-
-    def fail(self, message: str) -> str:
-        """Record a failure of the current step; returns the line that says so."""
-        self.success = False
-        self.error = message
-        return f"Restore failed{f' at step {self.step}' if self.step else ''}: {message}"
-
-    def result(self, logfile: str | None = None, log_contents: str | None = None) -> RestoreResult:
-        """The catalog's row for this restore."""
-        return RestoreResult(
-            db_unique_name=self.db, start_time=self.started, finish_time=self.finished or datetime.now(),
-            success=self.success, verification_diff_seconds=self.diff_seconds, snapid=self.snapid,
-            restore_target=self.target, validated=self.validated, logfile=logfile, log_contents=log_contents)
-
-
 def empty_directory(path: Path) -> None:
     """Remove everything under ``path`` (not ``path`` itself); create it if missing."""
     path.mkdir(parents=True, exist_ok=True)
@@ -172,12 +140,12 @@ class RestoreEngine:
     """One restore of one database from one snapshot; :attr:`outcome` says how far it got."""
 
     def __init__(self, settings: RestoreSettings, snapper: Any, oracle: OracleExec, templates: Templates,
-                 outcome: RestoreOutcome | None = None):
+                 outcome: RestoreResult | None = None):
         self.s = settings
         self.snapper = snapper
         self.oracle = oracle
         self.t = templates
-        self.outcome = outcome or RestoreOutcome(settings.db, started=datetime.now())
+        self.outcome = outcome or RestoreResult(settings.db, start_time=datetime.now())
         self.outcome.clone = settings.clonename
         self.cloned = False
         self.mounted = False
@@ -257,7 +225,7 @@ class RestoreEngine:
         return path
 
     def restore(self, snapid: str | None = None, target: datetime | None = None,
-                max_age_hours: float = 0) -> RestoreOutcome:
+                max_age_hours: float = 0) -> RestoreResult:
         """Clone, mount and restore; the clean-up is the caller's (:meth:`cleanup`), always."""
         self.step("clone")
         log.debug("ACTION: Cleaning destination directory %s", self.s.scratch)
@@ -265,7 +233,7 @@ class RestoreEngine:
         self.clone(snapid, max_age_hours)
         return self.restore_from(self.mount(), target)
 
-    def restore_from(self, mountdir: Path, target: datetime | None = None) -> RestoreOutcome:
+    def restore_from(self, mountdir: Path, target: datetime | None = None) -> RestoreResult:
         """Every step after the clone is reachable at ``mountdir``; ``target`` defaults to its lasttime."""
         self.mountdir = mountdir
         self.step("restore controlfile")
@@ -289,8 +257,8 @@ class RestoreEngine:
         params = dbparams.load(cfgfile)
         self.outcome.facts = params
         lasttime = target.strftime(TIME_FORMAT) if target else params.get("lasttime", "")
-        self.outcome.target = parse_time(lasttime)
-        if self.outcome.target is None:
+        self.outcome.restore_target = parse_time(lasttime)
+        if self.outcome.restore_target is None:
             raise RestoreError(f"{cfgfile} has no lasttime: this snapshot has no recovery target")
         for key in ("db_name", "compatible", "db_block_size"):
             if not params.get(key):
@@ -367,7 +335,7 @@ class RestoreEngine:
         outcome = self.outcome
         out = self.sql(self.t.render("restore_verify.sql", customverifydate=self.s.customverifydate))
         outcome.verified = parse_time(marker_value(out, "CUSTOM VERIFICATION TIME: "))
-        log.debug("Expected time: %s", outcome.target)
+        log.debug("Expected time: %s", outcome.restore_target)
         log.debug("Verified time: %s", outcome.verified)
         if outcome.verified is None:
             raise RestoreError("The custom verification query returned no time")
@@ -375,18 +343,18 @@ class RestoreEngine:
             # No time to compare with: the verified time is reported as it is.
             log.debug("VERIFY: restored until SCN %d", self.s.target_scn)
             return
-        if outcome.target is None:
+        if outcome.restore_target is None:
             raise RestoreError("The custom verification query returned no time")
-        outcome.diff_seconds = (outcome.target - outcome.verified).total_seconds()
-        log.debug("VERIFY: Time difference %s", outcome.target - outcome.verified)
-        if outcome.diff_seconds < 0:
+        outcome.verification_diff_seconds = (outcome.restore_target - outcome.verified).total_seconds()
+        log.debug("VERIFY: Time difference %s", outcome.restore_target - outcome.verified)
+        if outcome.verification_diff_seconds < 0:
             log.warning("The verified time %s is %.0f s newer than the target %s: do the database's and the "
-                        "verification query's clocks agree?", outcome.verified, -outcome.diff_seconds,
-                        outcome.target)
+                        "verification query's clocks agree?", outcome.verified, -outcome.verification_diff_seconds,
+                        outcome.restore_target)
         tolerance = self.s.tolerance_minutes
-        if tolerance is not None and outcome.diff_seconds > tolerance * 60:
-            raise RestoreError(f"Verified time {outcome.verified} is {outcome.diff_seconds:.0f} s older than the "
-                               f"target {outcome.target}: more than {tolerance:g} minutes")
+        if tolerance is not None and outcome.verification_diff_seconds > tolerance * 60:
+            raise RestoreError(f"Verified time {outcome.verified} is {outcome.verification_diff_seconds:.0f} s older "
+                               f"than the target {outcome.restore_target}: more than {tolerance:g} minutes")
 
     def validate(self) -> None:
         log.info("ACTION: Validating database for corruptions")

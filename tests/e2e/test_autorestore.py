@@ -188,12 +188,12 @@ def _fault(site: Site, fault: str) -> None:
                                                      "'yyyy-mm-dd hh24:mi:ss') from dual"})
 
 
-@pytest.mark.parametrize("fault, message", [
-    ("corrupt_block", "corrupt block"),
-    ("missing_archivelog", "RMAN-06054"),
-    ("tolerance", "more than 5 minutes"),
+@pytest.mark.parametrize("fault, message, step", [
+    ("corrupt_block", "corrupt block", "validate"),
+    ("missing_archivelog", "RMAN-06054", "recover"),
+    ("tolerance", "more than 5 minutes", "verify"),
 ])
-def test_a_failed_restore_is_recorded_cleaned_up_and_the_next_database_restored(site, fault, message):
+def test_a_failed_restore_is_recorded_cleaned_up_and_the_next_database_restored(site, fault, message, step):
     configured(site, dbs=(("orcl", 1433672784), ("prod2", 2000000002)), modulus=1)
     _fault(site, fault)
     result = site.autorestore()
@@ -202,7 +202,9 @@ def test_a_failed_restore_is_recorded_cleaned_up_and_the_next_database_restored(
     site.assert_clean()
     rows = {r["db_unique_name"]: r for r in site.catalog()}
     assert rows["orcl"]["success"] == 0 and message in rows["orcl"]["logfilecontents"]
+    assert rows["orcl"]["failed_step"] == step and f"Restore failed at step {step}: " in rows["orcl"]["logfilecontents"]
     assert rows["prod2"]["success"] == 1 and rows["prod2"]["validated_corruption"] == 1
+    assert rows["prod2"]["failed_step"] is None
 
 
 def _wait_for(path_glob: Path, text: str, timeout: float = 120) -> None:

@@ -18,15 +18,12 @@ from imagecopy import logs
 from imagecopy.catalog import (
     CATALOG_FILE,
     CatalogError,
-    ConnectSpec,
-    OracleCatalog,
     RestoreResult,
     SqliteCatalog,
     open_catalog,
-    oracledb_connect,
-    parse_connect_string,
     summarize,
 )
+from imagecopy.catalog_oracle import ConnectSpec, OracleCatalog, oracledb_connect, parse_connect_string
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError
 
@@ -275,13 +272,15 @@ def test_oracle_create_is_idempotent():
     cat.create()
     cat.create()
     assert all(sql.startswith("SELECT") for sql, _ in conn.calls)
-    assert len(conn.calls) == 4
+    assert len(conn.calls) == 6         # sequence, table, failed_step column; twice
 
 
 def test_oracle_create_tolerates_losing_the_race():
     def responder(sql: str, binds: dict) -> Any:
         if sql.startswith("SELECT count"):
             return [(0,)]
+        if sql.startswith("ALTER"):
+            return OraError(1430, "ORA-01430: column being added already exists in table")
         return OraError(955, "ORA-00955: name is already used by an existing object")
     fake_catalog(FakeConnection(responder)).create()
 
@@ -299,14 +298,15 @@ def test_oracle_record_binds_every_value():
     r = result(start=datetime(2016, 11, 8, 22, 47, 22, 999), validated=True, log_contents=big_log,
                snapid="orcl-20161108T215335'; drop table x; --")
     fake_catalog(conn).record(r)
-    (insert_sql, binds), (purge_sql, purge_binds) = conn.calls
+    # (first the question whether the table has failed_step: here not, an old catalog)
+    (insert_sql, binds), (purge_sql, purge_binds) = [c for c in conn.calls if not c[0].startswith("SELECT")]
     assert insert_sql.startswith("INSERT INTO restoreaction (id, db_unique_name,")
     assert "restoreaction_seq.nextval" in insert_sql
     assert binds == {
         "db_unique_name": "orcl", "start_time": datetime(2016, 11, 8, 22, 47, 22),
         "finish_time": datetime(2016, 11, 8, 22, 49, 22), "success": 1, "logfile": "20161108T224722-orcl.log",
-        "logfilecontents": big_log, "diff": 10, "snapid": r.snapid,
-        "restore_target": datetime(2016, 11, 8, 21, 53, 30), "validated": 1,
+        "logfilecontents": big_log, "verificationtimediffseconds": 10, "snapid": r.snapid,
+        "restore_target": datetime(2016, 11, 8, 21, 53, 30), "validated_corruption": 1,
     }
     # values travel only as binds, never in the statement text
     for value in ("orcl", "drop table", "20161108", "Media recovery"):
@@ -323,7 +323,7 @@ def test_oracle_record_of_a_recorded_run_keeps_one_row():
         return OraError(1, "ORA-00001: unique constraint violated") if sql.startswith("INSERT") else []
     conn = FakeConnection(responder)
     fake_catalog(conn, retention_days=None).record(result())
-    assert conn.commits == 1 and len(conn.calls) == 1
+    assert conn.commits == 1 and [sql.split()[0] for sql, _ in conn.calls] == ["SELECT", "INSERT"]
 
 
 def test_oracle_record_failure_rolls_back():
@@ -347,7 +347,8 @@ def test_oracle_history_and_summary():
              FakeLob("the log")),
             ("orcl", start + timedelta(hours=1), start + timedelta(hours=1, minutes=1), 0, None, "snap2", None, 0,
              "b.log", None)]
-    conn = FakeConnection(lambda sql, binds: rows)
+    # an old catalog (no failed_step column): the rows have the old columns
+    conn = FakeConnection(lambda sql, binds: [(0,)] if sql.startswith("SELECT count") else rows)
     cat = fake_catalog(conn)
     got = cat.history("orcl")
     assert got[0] == RestoreResult("orcl", start, start + timedelta(minutes=3), True, 12.0, "snap1",
@@ -483,3 +484,64 @@ def test_open_catalog_oracle(tmp_path):
 def test_open_catalog_bad_string_names_the_file(tmp_path):
     with pytest.raises(ConfigError, match=r"backup.cfg: \[autorestore\] autorestorecatalog"):
         open_catalog(config_with(tmp_path, "autorestore"))
+
+
+# -- the step a failed restore stopped at (failed_step), in both catalogs and in old catalogs
+
+OLD_SQLITE_TABLE = """CREATE TABLE restoreaction (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, db_unique_name TEXT NOT NULL, start_time TEXT NOT NULL,
+    finish_time TEXT NOT NULL, success INTEGER NOT NULL, logfile TEXT, logfilecontents TEXT,
+    verificationtimediffseconds REAL, snapid TEXT, restore_target TEXT, validated_corruption INTEGER NOT NULL,
+    UNIQUE (db_unique_name, start_time, success))"""
+
+
+def failed_at(step: str) -> RestoreResult:
+    r = result(success=False, snapid="orcl-20161108T215335")
+    r.step = step
+    return r
+
+
+def test_sqlite_records_the_failed_step_and_a_success_none(tmp_path):
+    with SqliteCatalog(tmp_path / CATALOG_FILE, retention_days=None) as cat:
+        cat.record(failed_at("recover"))
+        ok = result(start=NOW - timedelta(days=1))
+        ok.step = "cleanup"                 # the last step a success ran: not a failure
+        cat.record(ok)
+        rows = cat.history("orcl")
+    assert [(r.success, r.step) for r in rows] == [(True, None), (False, "recover")]
+
+
+def test_an_old_sqlite_catalog_gets_the_column_and_keeps_its_rows(tmp_path):
+    path = tmp_path / CATALOG_FILE
+    con = sqlite3.connect(path)
+    con.execute(OLD_SQLITE_TABLE)
+    con.execute("INSERT INTO restoreaction (db_unique_name, start_time, finish_time, success, "
+                "validated_corruption) VALUES ('orcl', '2016-11-08T22:00:00', '2016-11-08T22:05:00', 1, 0)")
+    con.commit()
+    con.close()
+    with SqliteCatalog(path, readonly=True) as cat:        # report.py: read as it is, column or not
+        assert [r.step for r in cat.history("orcl")] == [None]
+    with SqliteCatalog(path, retention_days=None) as cat:  # a restore test: the column is added
+        cat.record(failed_at("open"))
+        assert [r.step for r in cat.history("orcl")] == [None, "open"]
+
+
+def test_oracle_records_the_failed_step_when_the_table_has_the_column():
+    conn = FakeConnection(lambda sql, binds: [(1,)] if sql.startswith("SELECT count") else [])
+    fake_catalog(conn, retention_days=None).record(failed_at("recover"))
+    insert, binds = next(c for c in conn.calls if c[0].startswith("INSERT"))
+    assert binds["failed_step"] == "recover" and ":failed_step" in insert
+    assert_all_parse(conn)
+
+
+def test_an_old_oracle_catalog_is_written_without_the_step_and_upgraded_by_create():
+    conn = FakeConnection()                 # every count is 0: no failed_step column
+    cat = fake_catalog(conn, retention_days=None)
+    cat.record(failed_at("recover"))
+    insert, binds = next(c for c in conn.calls if c[0].startswith("INSERT"))
+    assert "failed_step" not in binds and "failed_step" not in insert
+    conn.calls.clear()
+    conn.responder = lambda sql, binds: [(1,)] if "user_sequences" in sql or "user_tables" in sql else [(0,)]
+    cat.create()
+    assert "ALTER TABLE restoreaction ADD (failed_step VARCHAR2(40))" in [sql for sql, _ in conn.calls]
+    assert_all_parse(conn)

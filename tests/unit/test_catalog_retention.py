@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from imagecopy.catalog import HISTORY_DAYS, OracleCatalog, RestoreResult, SqliteCatalog, open_catalog
+from imagecopy.catalog import HISTORY_DAYS, RestoreResult, SqliteCatalog, open_catalog
+from imagecopy.catalog_oracle import OracleCatalog
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError
 
