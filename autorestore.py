@@ -21,6 +21,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
+from imagecopy import cli as runner
 from imagecopy import commands, confcheck, layout, logs, runtime
 from imagecopy.catalog import open_catalog
 from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
@@ -303,7 +304,7 @@ def run(config_name: str, choice: str | None, slot: int | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    runtime.start()
+    runner.start()
     argv = sys.argv[1:] if argv is None else argv
     try:
         config_name, choice, slot = parse_args(argv)
@@ -319,13 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_SANDBOX
     runtime.lead_process_group()
     try:
-        return run(config_name, choice, slot)
-    except BackupError as exc:
-        print(f"ERROR: {runtime.one_line(str(exc))}", file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:      # the log directory unwritable, a full disk
-        print(f"ERROR: {runtime.describe_oserror(exc)}", file=sys.stderr)
-        return 1
+        return runner.guarded(lambda: run(config_name, choice, slot))
     finally:
         runtime.kill_own_group()
 

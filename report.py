@@ -32,10 +32,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from imagecopy import layout, runtime
+from imagecopy import cli as runner
+from imagecopy import layout
 from imagecopy.catalog import Catalog, open_catalog
 from imagecopy.config import Configuration, locate
-from imagecopy.errors import EXIT_USAGE, BackupError, ConfigError
+from imagecopy.errors import EXIT_USAGE, ConfigError
 from imagecopy.oracle import OracleExec, error_lines, marker_values
 from imagecopy.templates import Templates
 
@@ -304,7 +305,7 @@ class _LazyCatalog:
 
 
 def main(argv: list[str] | None = None) -> int:
-    runtime.start()
+    runner.start()
     argv = sys.argv[1:] if argv is None else argv
     try:
         names, as_json = parse_args(argv)
@@ -315,16 +316,17 @@ def main(argv: list[str] | None = None) -> int:
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(logging.NullHandler())
-    try:
-        config = Configuration(locate())
-        databases = config.database_sections()
-        if names is not None:
-            for n in names:
-                config.for_section(n)       # an unknown name is a usage error naming the file
-            databases = names
-    except BackupError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
+    return runner.guarded(lambda: report(names, as_json))
+
+
+def report(names: list[str] | None, as_json: bool) -> int:
+    """Each database's report on stdout (text or one JSON document); 2 when a section is misconfigured."""
+    config = Configuration(locate())
+    databases = config.database_sections()
+    if names is not None:
+        for n in names:
+            config.for_section(n)       # an unknown name is a usage error naming the file
+        databases = names
     catalog = _LazyCatalog(config)
     reports = []
     try:

@@ -32,7 +32,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from imagecopy import confcheck, layout, logs, restoreplan, runtime
+from imagecopy import cli as runner
+from imagecopy import confcheck, layout, logs, restoreplan
 from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from imagecopy.oracle import OracleExec
@@ -134,7 +135,7 @@ def check_options(args: argparse.Namespace) -> int | None:
 
 
 def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
-    runtime.start()
+    runner.start()
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:
@@ -142,7 +143,11 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
     if os.geteuid() == 0:
         print("No, I will not run as root.", file=sys.stderr)
         return EXIT_USAGE
-    asker = asker or Asker()
+    return runner.guarded(lambda: interactive(args, asker or Asker()))
+
+
+def interactive(args: argparse.Namespace, asker: Asker) -> int:
+    """Ask what the command line did not say, then plan or restore."""
     try:
         config = Configuration(locate(args.configfile), args.db, extra_defaults=RESTORE_DEFAULTS)
         confcheck.check(config, [args.db], restore=True)
@@ -169,19 +174,8 @@ def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
         sid = args.sid or asker.ask("New instance SID (at most 8 letters/digits): ", check_sid)
         return restore(config, args.db, target_text, utc, sid, Path(mountdir) if mountdir else None, method,
                        asker, confirm=not args.yes, validate=args.validate, scn=scn)
-    except UsageError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except BackupError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        for line in exc.details:
-            print(f"  {line}", file=sys.stderr)
-        return exc.exit_code
-    except (EOFError, KeyboardInterrupt):
+    except EOFError:                # the questions' input ended: nothing was done
         print("\nCancelled.", file=sys.stderr)
-        return 1
-    except OSError as exc:      # the log directory unwritable, a full disk
-        print(f"ERROR: {runtime.describe_oserror(exc)}", file=sys.stderr)
         return 1
 
 

@@ -61,6 +61,11 @@ TABLE = [
     ("exec_all.py", ["nosuch"], "usage", 2, None),
     ("exec_all.py", ["--help"], "help", 0, None),
     ("backup.py", ["orcl", "nosuch"], "usage", 2, None),
+    ("report.py", ["--bogus"], "usage", 2, None),
+    # these tests run as root: the restore scripts refuse it (the old toolset exited 0)
+    ("restore.py", ["backup.cfg", "orcl", "--yes"], "root", 2, "will not run as root"),
+    ("autorestore.py", ["backup.cfg"], "root", 2, "will not run as root"),
+    ("restore.py", ["--help"], "help", 0, None),
 ]
 
 

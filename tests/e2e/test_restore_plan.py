@@ -95,8 +95,10 @@ def test_plan_names_the_first_missing_archivelog(site):
 
 def test_restore_to_an_scn_is_production_at_that_scn(site):
     rows, _ = prepared(site)
-    # the SCN of a transaction of the last workload: the restore holds it and nothing after it
-    scn = truth.scn_before(site.state, DBID, clock.parse(rows[-4][1]) + 0.5) + 1
+    # the SCN of a transaction of the last workload: the restore holds it and nothing after it.  The
+    # row's time is whole seconds and the transactions are 1.02 s apart, so the end of that second is
+    # after this transaction and before the next (the middle of it was not: the test failed by chance).
+    scn = truth.scn_before(site.state, DBID, clock.parse(rows[-4][1]) + 0.999) + 1
     plan = plan_rows(site.ok(restore_py(site, "--plan", "--scn", str(scn))))
     newest = site.snapshots("orcl")[-1].name
     assert plan["Snapshot"][0].startswith(f"{newest}, the oldest snapshot whose recovery target (SCN ")
