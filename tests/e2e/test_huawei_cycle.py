@@ -248,3 +248,83 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     del site.extra_env["REQUESTS_CA_BUNDLE"]            # without a trusted CA: refused, naming cacert
     refused = site.zsnapper("list")
     assert refused.returncode == 1 and "cacert" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def _other_database_clone(site: ApplianceSite) -> None:
+    """Another database's file system with a clone, which no fault may touch."""
+    from imagecopy.config import Configuration
+    from storage.huawei import HuaweiDorado
+    cfg = site.w / "other.cfg"
+    creds = write_credentials(site.w / "other-credentials.cfg")
+    cfg.write_text(site.cfg.read_text() + f"[other]\ndbid: 1\nhuaweidoradocredentialsfile: {creds}\n")
+    other = HuaweiDorado(Configuration(cfg, "other", env={}), "other")
+    other.createvolume()
+    other.clone(other.snap(), "other_keep")
+
+
+def _assert_kept(site: ApplianceSite, snapids: list[str]) -> None:
+    server = site.server
+    assert all(server.fs_named(n) is not None for n in ("orcl", "other", "other_keep"))   # type: ignore[attr-defined]
+    assert server.share_of("other_keep") is not None                                     # type: ignore[attr-defined]
+    assert set(snapids) <= {s["id"] for s in site.snapshots()}, "a fault cost a snapshot"
+
+
+def _is_logout(call: tuple[str, str]) -> bool:
+    return call[0] == "DELETE" and call[1].endswith("/sessions")
+
+
+def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
+    site.setup()
+    site.backup("config")
+    daily_backups(site, 1)
+    _other_database_clone(site)
+    before = len(site.server.calls)
+    daily_backups(site, 1)
+    calls = [(m, p) for m, p, _, _ in site.server.calls[before:]]
+    assert any(m == "POST" and p.endswith("/FSSNAPSHOT") for m, p in calls)
+    for nth in range(1, len(calls) + 1):
+        kept = [s["id"] for s in site.snapshots()]
+        site.server.fail(nth=nth, status=500)
+        result = site.script("backup.py", "orcl", "imagecopywithsnap")
+        site.invariants.forget()                                    # type: ignore[union-attr]
+        assert not site.server.faults, f"call {nth} of {calls} was not made"
+        said = result.stdout + result.stderr
+        assert "Traceback" not in said, said
+        if _is_logout(calls[nth - 1]):                              # at exit, best effort: the backup stands
+            assert result.returncode == 0, said
+        else:
+            assert result.returncode != 0 and any("huaweidorado: " in line and "HTTP 500" in line
+                                                  for line in said.splitlines()), said
+        _assert_kept(site, kept)
+        time.sleep(1.1)
+
+
+def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
+    site.setup()
+    site.backup("config")
+    daily_backups(site, 2)
+    _other_database_clone(site)
+    kept = [s["id"] for s in site.snapshots()]
+    before = len(site.server.calls)
+    site.ok(site.autorestore_run())
+    calls = [(m, p) for m, p, _, _ in site.server.calls[before:]]
+    shared = max(i for i, (_, p) in enumerate(calls) if p.endswith("/NFS_SHARE_AUTH_CLIENT"))
+    drop_from = next(i for i in range(shared + 1, len(calls)) if calls[i][0] == "GET")     # the drop's look-ups
+    for nth in range(1, len(calls) + 1):
+        site.server.fail(nth=nth, status=500)
+        result = site.autorestore_run()
+        assert not site.server.faults, f"call {nth} of {calls} was not made"
+        said = result.stdout + result.stderr
+        assert "Traceback" not in said, said
+        if _is_logout(calls[nth - 1]):
+            assert result.returncode == 0 and site.clones() == [], said
+            continue
+        assert result.returncode == 1 and "Exitstatus is 1" in result.stdout, said
+        clones = [c["clonename"] for c in site.clones()]
+        if nth - 1 >= drop_from and clones:        # the drop itself failed: the clone stays, and the run said so
+            assert clones == ["autorestore"] and "HTTP 500" in said
+            site.ok(site.zsnapper("dropclone", "autorestore"))
+        else:
+            assert clones == [], f"call {nth} ({calls[nth - 1]}): the restore test left its clone"
+        assert site.server.share_of("autorestore") is None                                  # type: ignore[attr-defined]
+        _assert_kept(site, kept)
