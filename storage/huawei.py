@@ -194,6 +194,7 @@ class HuaweiDorado(SnapHandler):
         self.client = ApiClient(self.settings, secrets=[self.credentials.password], error_text=envelope_text,
                                 headers={"Content-Type": "application/json"})
         self._device: str | None = None
+        self._logout_registered = False
         self._vstore_id: str | None = None
         self._fs_id: str | None = None
         self._snap_re = re.compile(re.escape(self.dbname) + r"-\d{8}T\d{6}")
@@ -215,8 +216,9 @@ class HuaweiDorado(SnapHandler):
         if not _ID.fullmatch(device):
             raise StorageError(f"{SECTION}: the array's device id {device[:40]!r} is not understood")
         session.headers["iBaseToken"] = str(data["iBaseToken"])
-        if self._device is None:
+        if not self._logout_registered:
             atexit.register(self._logout)
+            self._logout_registered = True
         self._device = device
         log.debug("%s: logged in as %s", SECTION, self.credentials.user)
 
@@ -293,7 +295,7 @@ class HuaweiDorado(SnapHandler):
             data = self._call("GET", obj, params={**base, "range": f"[{page * PAGE}-{(page + 1) * PAGE}]"})
             batch = [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
             records.extend(batch)
-            if len(batch) < PAGE:
+            if len(batch) != PAGE:      # the last page (or an array that ignored range and gave all at once)
                 return records
         raise StorageError(f"{SECTION}: GET {obj}: the pages never end")
 
