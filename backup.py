@@ -16,7 +16,6 @@ storage kept it from judging); bad arguments still exit 2.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -30,12 +29,12 @@ from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from imagecopy.lock import BackupLock
 from imagecopy.oracle import OracleExec, marker_values
+from imagecopy.output import emit, unknown
 from imagecopy.templates import Templates
 
 # The datafiles' names, to warn when the backup area shares their filesystem.
 DATAFILE_NAMES_SQL = "select 'DATAFILENAME: '||name from v$datafile;\n"
 USAGE = f"Usage: backup.py <config> <{'|'.join(ACTIONS)}> [--dry-run] [--config=FILE] [--json]"
-NAGIOS_UNKNOWN = 3
 
 
 def parse_args(argv: list[str]) -> tuple[str, str, bool, str | None]:
@@ -74,12 +73,8 @@ def verify_snapshots(db: str, config_name: str | None, as_json: bool) -> int:
         confcheck.check(config)
         report = snapcheck.verify(create_snapper(config, db), db)
     except (BackupError, OSError) as exc:
-        reason = runtime.describe_oserror(exc) if isinstance(exc, OSError) else str(exc)
-        message = "UNKNOWN: " + runtime.one_line(reason)
-        print(json.dumps({"database": db, "status": "UNKNOWN", "exit_code": NAGIOS_UNKNOWN, "message": message})
-              if as_json else message)
-        return NAGIOS_UNKNOWN
-    print(json.dumps(report.to_dict(), indent=2) if as_json else report.text())
+        return unknown(exc, as_json, database=db)
+    emit(report, as_json)
     return report.exit_code
 
 

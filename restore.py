@@ -23,7 +23,6 @@ the target, 1 when it would not.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -37,6 +36,7 @@ from imagecopy import confcheck, layout, logs, restoreplan
 from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from imagecopy.oracle import OracleExec
+from imagecopy.output import emit
 from imagecopy.templates import Templates
 from restorecommon import (
     MOUNT_METHODS,
@@ -213,7 +213,7 @@ def print_plan(config: Configuration, db: str, target_text: str | None, utc: boo
         restoreplan.check_logs(plan, snapper, target)
     plan.expected = restoreplan.catalog_duration(lambda: open_catalog(config, readonly=True), db)
     plan.mount = mount_plan(config, db, mountdir)
-    print(json.dumps(plan.to_dict(), indent=2) if as_json else plan.text())
+    emit(plan, as_json)
     return plan.exit_code
 
 

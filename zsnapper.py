@@ -19,16 +19,16 @@ broken setup is never mistaken for an old backup.
 """
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Callable
 
 from imagecopy import cli as runner
 from imagecopy.config import Configuration, locate
-from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
+from imagecopy.errors import EXIT_USAGE, UsageError
+from imagecopy.output import Listing, emit, unknown
 from storage import create_snapper
 from storage.base import SnapHandler, validate_name
 
@@ -43,7 +43,6 @@ VALUE_OPTIONS = ("--reason", "--until")      # options that take a value (``--re
 USAGE = ("Usage: zsnapper.py <db> <list|create|clone <snap>|dropclone <clone>|listclones|"
          "clean [--dry-run]|autoclone|checkage|pin <snap> --reason TEXT [--until YYYY-MM-DD]|unpin <snap>|"
          "checkverified> [--json]")
-NAGIOS_UNKNOWN = 3
 # The options the old toolset printed for Oracle datafiles over NFS (hard mount: never fail I/O silently).
 NFS_OPTIONS = "rw,bg,hard,rsize=32768,wsize=32768,tcp,vers=3,timeo=600"
 
@@ -127,10 +126,6 @@ def _configuration(db: str) -> Configuration:
     return Configuration(locate(), section=db)
 
 
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2))
-
-
 def _show_clone(snapper: SnapHandler, clonename: str) -> None:
     """Where the new clone is and how to reach it: a local path, or an NFS mount command."""
     fs = snapper.filesystem(clonename)
@@ -150,12 +145,10 @@ def do_list(snapper: SnapHandler, cmd: Command) -> int:
     pins: dict[str, list] = {}
     for pin in snapper.pins():
         pins.setdefault(pin.snapid, []).append(pin)
-    if cmd.json:
-        _print_json([{**i.to_dict(), "pins": [p.to_dict() for p in pins.get(i.id, [])]} for i in infos])
-    else:
-        for info in infos:
-            # The old line first; pins after it, so scripts reading the old fields still work.
-            print(snapper.snap2str(info) + "".join(f" [{p.describe()}]" for p in pins.get(info.id, [])))
+    # The old line first; pins after it, so scripts reading the old fields still work.
+    emit(Listing([{**i.to_dict(), "pins": [p.to_dict() for p in pins.get(i.id, [])]} for i in infos],
+                 tuple(snapper.snap2str(i) + "".join(f" [{p.describe()}]" for p in pins.get(i.id, []))
+                       for i in infos)), cmd.json)
     return 0
 
 
@@ -197,22 +190,15 @@ def do_dropclone(snapper: SnapHandler, cmd: Command) -> int:
 
 def do_listclones(snapper: SnapHandler, cmd: Command) -> int:
     clones = snapper.clones()
-    if cmd.json:
-        _print_json([c.to_dict() for c in clones])
-    else:
-        for c in clones:
-            print(snapper.clone2str(c))
+    emit(Listing([c.to_dict() for c in clones], tuple(snapper.clone2str(c) for c in clones)), cmd.json)
     return 0
 
 
 def do_clean(snapper: SnapHandler, cmd: Command) -> int:
     results = snapper.clean(dry_run=cmd.dry_run)
-    if cmd.json:
-        _print_json({"dry_run": cmd.dry_run, "snapshots": [r.to_dict() for r in results]})
-    else:
-        for r in results:
-            # The plain line is the old one; a dry run also says why.
-            print(f"{r.infostring} ({r.reason})" if cmd.dry_run else r.infostring)
+    # The plain line is the old one; a dry run also says why.
+    emit(Listing({"dry_run": cmd.dry_run, "snapshots": [r.to_dict() for r in results]},
+                 tuple(f"{r.infostring} ({r.reason})" if cmd.dry_run else r.infostring for r in results)), cmd.json)
     return 1 if any(r.status == "DROP FAILED" for r in results) else 0
 
 
@@ -243,23 +229,9 @@ def do_checkage(cmd: Command) -> int:
             critical = config.getfloat("criticalsnapage", "generic")
             result = create_snapper(config, cmd.db).check_age(warning, critical)
     except Exception as exc:  # noqa: BLE001 - the plugin contract: anything unexpected is UNKNOWN
-        return _unknown(cmd.json, exc)
-    if cmd.json:
-        _print_json(result.to_dict())
-    else:
-        print(result.message)
+        return unknown(exc, cmd.json)
+    emit(result, cmd.json)
     return result.exit_code
-
-
-def _unknown(as_json: bool, exc: BaseException | str) -> int:
-    reason = exc if isinstance(exc, str) else (str(exc) if isinstance(exc, BackupError)
-                                               else f"{type(exc).__name__}: {exc}")
-    reason = " ".join(str(reason).split()) or "unknown error"
-    if as_json:
-        _print_json({"status": "UNKNOWN", "exit_code": NAGIOS_UNKNOWN, "message": f"UNKNOWN: {reason}"})
-    else:
-        print(f"UNKNOWN: {reason}")
-    return NAGIOS_UNKNOWN
 
 
 DISPATCH: dict[str, Callable[[SnapHandler, Command], int]] = {
@@ -289,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         cmd = parse_args(args)
     except UsageError as exc:
         if is_check:
-            return _unknown("--json" in args, f"bad usage: {exc}")
+            return unknown(f"bad usage: {exc}", "--json" in args)
         print(f"ERROR: {exc}", file=sys.stderr)
         print(USAGE, file=sys.stderr)
         return EXIT_USAGE

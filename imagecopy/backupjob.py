@@ -32,9 +32,11 @@ from pathlib import Path
 
 from . import backupmetrics, commands, continuity, dbparams, invariants, layout, snapcheck
 from .config import Configuration
+from .effects import Effects
 from .errors import BackupError, BackupInvariantError, ConfigError, OracleError
 from .logs import redact
 from .oracle import OracleExec, marker_value, marker_values
+from .output import show
 from .quoting import literal
 from .templates import Templates
 
@@ -99,6 +101,7 @@ class BackupJob:
         self.config = ctx.config
         self.t = ctx.templates
         self.oracle = ctx.oracle
+        self.effects = Effects(ctx.oracle.dry_run)
         self.registercatalog = self.config.getbool("registercatalog")
         self.check_failures: int | None = None     # how many of its own checks the daily job failed
         self.archivelog_gaps: int | None = None    # redo threads of the new snapshot that cannot reach its target
@@ -129,7 +132,7 @@ class BackupJob:
     # -- actions -----------------------------------------------------------------
     def run(self, action: str) -> None:
         metricsfile = self.config.get("backupmetricsfile", "generic", default="").strip()
-        if action != "imagecopywithsnap" or not metricsfile or self.oracle.dry_run:
+        if action != "imagecopywithsnap" or not metricsfile:
             getattr(self, f"do_{action}")()
             return
         started, success = datetime.now(), False
@@ -151,14 +154,14 @@ class BackupJob:
                                       check_failures=self.check_failures, snapshots=snapshots,
                                       archivelog_gaps=self.archivelog_gaps)
         try:
-            backupmetrics.write_textfile(path, run)
+            self.effects.do(f"write the backup metrics to {path}", lambda: backupmetrics.write_textfile(path, run))
         except OSError as exc:
             log.error("Writing backup metrics to %s failed: %s", path, exc)
 
     def do_config(self) -> None:
         # Never anything above the area: a backupdest whose mount failed must not fill the local disk.
-        self.ctx.area.mkdir(exist_ok=True)
-        self.ctx.archdir.mkdir(exist_ok=True)
+        self.effects.do(f"create {self.ctx.archdir}", lambda: (self.ctx.area.mkdir(exist_ok=True),
+                                                               self.ctx.archdir.mkdir(exist_ok=True)))
         script = ""
         if self.registercatalog:
             log.info("Checking from RMAN catalog if database is already registered")
@@ -228,23 +231,31 @@ class BackupJob:
         # 8. environment facts
         self.log_environment()
         # 9. autorestore.cfg
-        if not self.oracle.dry_run:
-            log.info("Write database parameters for autorestore")
-            if not params.get("db_name"):
-                raise OracleError("SQL*Plus did not return the database parameters", details=out.splitlines()[-5:])
-            dbparams.write(cfgfile, params)
+        self.effects.do(f"write {cfgfile}", lambda: self.write_params(cfgfile, params, out))
         self.log_totals(started)
-        if not self.oracle.dry_run:
-            datafiles = [int(v) for v in marker_values(out, "DATAFILE: ")]
-            after = invariants.parse_pairs(marker_values(out, "COPYSCN: "))
-            # A standby's copies are taken at its applied SCN, which may lag the primary's target
-            # without harm (the next snapshot holds the logs from there): only "rolled forward" applies.
-            copy_target = None if self.is_standby else target_scn
-            problems = (invariants.copy_problems(copies_before, after, datafiles, copy_target)
-                        + invariants.archivelog_problems(target_scn, archived_to)
-                        + invariants.snapshot_problems(snapid, newest))
-            self.check_failures = len(problems)
-            check_invariants(problems)
+        # 10. the self-checks, on what SQL*Plus said after the refresh
+        facts = (copies_before, out, target_scn, archived_to, snapid, newest)
+        self.effects.do("check the backup against its invariants", lambda: self.check_backup(*facts))
+
+    def write_params(self, cfgfile: Path, params: dict[str, str], out: str) -> None:
+        log.info("Write database parameters for autorestore")
+        if not params.get("db_name"):
+            raise OracleError("SQL*Plus did not return the database parameters", details=out.splitlines()[-5:])
+        dbparams.write(cfgfile, params)
+
+    def check_backup(self, copies_before: dict[int, int], out: str, target_scn: int | None,
+                     archived_to: dict[int, int], snapid: str | None, newest: str | None) -> None:
+        """The invariants of imagecopy/invariants.py on this run's facts; exit 1 when one fails."""
+        datafiles = [int(v) for v in marker_values(out, "DATAFILE: ")]
+        after = invariants.parse_pairs(marker_values(out, "COPYSCN: "))
+        # A standby's copies are taken at its applied SCN, which may lag the primary's target
+        # without harm (the next snapshot holds the logs from there): only "rolled forward" applies.
+        copy_target = None if self.is_standby else target_scn
+        problems = (invariants.copy_problems(copies_before, after, datafiles, copy_target)
+                    + invariants.archivelog_problems(target_scn, archived_to)
+                    + invariants.snapshot_problems(snapid, newest))
+        self.check_failures = len(problems)
+        check_invariants(problems)
 
     def log_totals(self, started: datetime) -> None:
         finished = datetime.now()
@@ -269,10 +280,14 @@ class BackupJob:
         standby = self.t.render("sql_standby_archived.sql") if self.is_standby else ""
         out = self.sqlplus(self.on_primary(self.t.render("sql_archive_current.sql")) + self.t.render("sql_bct_file.sql")
                            + standby + self.t.render("sql_archived_to.sql") + self.t.render("sql_archivelog_list.sql"))
+        recorded = self.effects.do("record the recovery target and the manifest",
+                                   lambda: self.record_facts(cfgfile, copies, out))
+        return recorded if recorded is not None else (None, {})
+
+    def record_facts(self, cfgfile: Path, copies: dict[int, int], out: str) -> tuple[int, dict[int, int]]:
+        """The target from the switch's output into autorestore.cfg and the manifest (see record_target)."""
         lastscn = marker_value(out, "CURRENT DATABASE SCN: ")
         lasttime = marker_value(out, "CURRENT DATABASE TIME: ")
-        if self.oracle.dry_run:
-            return None, {}
         if lastscn is None or lasttime is None:
             raise OracleError("SQL*Plus did not return the database time and SCN", details=out.splitlines()[-5:])
         archived = self.wait_for_standby(out) if self.is_standby else out
@@ -354,19 +369,20 @@ class BackupJob:
         if not self.config.getbool("dosnapshot"):
             return None
         log.info("Snap the current backup area")
-        if self.oracle.dry_run:
-            print("--- would create a snapshot of the backup area (not done: --dry-run) ---")
-            return None
-        snapid = self.ctx.snapper.snap()  # type: ignore[union-attr]
-        log.debug("Created snapshot: %s", snapid)
+        snapid = self.effects.do("create a snapshot of the backup area", self.ctx.snapper.snap)  # type: ignore
+        if snapid is not None:
+            log.debug("Created snapshot: %s", snapid)
         return snapid
 
     def apply_retention(self) -> str | None:
         """Drop expired snapshots when ``dosnapshot``; the id of the newest snapshot retention saw."""
-        if not self.config.getbool("dosnapshot") or self.oracle.dry_run:
+        if not self.config.getbool("dosnapshot"):
             return None
         log.info("Clean expired snapshots")
-        results = self.ctx.snapper.clean()  # type: ignore[union-attr]
+        snapper = self.ctx.snapper
+        # A dry run shows what retention would do today (zsnapper's clean --dry-run).
+        results = self.effects.do("drop expired snapshots", snapper.clean,  # type: ignore[union-attr]
+                                  dry=lambda: snapper.clean(dry_run=True)) or []  # type: ignore[union-attr]
         for result in results:
             log.debug("%s", result.infostring)
         return results[-1].snapid if results else None
@@ -386,8 +402,8 @@ class BackupJob:
 
     def do_generaterestore(self) -> None:
         text = self.t.render("rman_emergency_restore.rman")
-        print("\n=============")
-        print(text.rstrip())
+        show("\n=============")
+        show(text.rstrip())
         log.debug("Generated restore script:\n%s", text)
 
     def do_setschedule(self) -> None:
@@ -396,8 +412,9 @@ class BackupJob:
 
     def log_environment(self) -> None:
         """Facts a DBA restoring by hand will want: GI registration and patch level."""
-        if self.oracle.dry_run:
-            return
+        self.effects.do("log the GI registration and the patch level", self.collect_environment)
+
+    def collect_environment(self) -> None:
         if self.config.getbool("gimanaged"):
             from .clusterware import describe
             try:

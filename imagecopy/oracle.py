@@ -17,6 +17,7 @@ from pathlib import Path
 from . import commands
 from .errors import OracleError
 from .logs import scrub
+from .output import show
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,9 @@ class OracleExec:
             fh.write(scrub(line) + "\n")
 
     def _show_dry_run(self, tool: str, script: str) -> None:
-        print(f"--- {tool} script (not run: --dry-run) ---")
-        print(scrub(script).rstrip())
-        print(f"--- end of {tool} script ---")
+        show(f"--- {tool} script (not run: --dry-run) ---")
+        show(scrub(script).rstrip())
+        show(f"--- end of {tool} script ---")
 
     def rman(self, script: str) -> str:
         """Run an RMAN script; returns what it wrote to the session log."""

@@ -138,6 +138,10 @@ class AgeCheck:
             return f"{self.status}: The {self.what} age None ({missing})"
         return f"{self.status}: The {self.what} age {format_age(self.age)}{self.perfdata}"
 
+    def text(self) -> str:
+        """The Nagios line (imagecopy.output.emit)."""
+        return self.message
+
     @property
     def perfdata(self) -> str:
         if self.age is None or self.warning_hours is None or self.critical_hours is None:

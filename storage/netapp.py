@@ -47,7 +47,7 @@ from typing import Any
 from imagecopy import config as _config
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError, StorageError, UsageError
-from imagecopy.keys import Key
+from imagecopy.keys import DB, Key
 from imagecopy.layout import validate_name
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
@@ -71,6 +71,9 @@ CONFIG_KEYS = {
               Key(SECTION, "junctionparent", default="/", help="zvolume.py create: new volumes are mounted "
                   "at <junctionparent>/<db>"),
               *http_keys(SECTION)),
+    # A key of the database's own section: its further volumes.
+    DB: (Key(DB, "additionalvolumesuffixes", default="",
+             help="netapp: further volumes <volumeprefix><db><suffix>, comma-separated"),),
 }
 _VOLUME_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,202}")
 _DONE = frozenset({"success"})

@@ -14,6 +14,8 @@ import pytest
 from oracle_sim import truth
 from oracle_sim.datafile import Datafile
 
+from imagecopy.backupjob import ACTIONS
+
 from .conftest import REPO, ok
 from .processes import wait_group_gone
 
@@ -356,3 +358,32 @@ def test_the_scheduler_procedure_starts_a_copy_only_for_available_logs(configure
     Path(newest["name"]).unlink()          # an available log in the recovery area: a copy job starts
     ok(benv.sim.rman("connect target /@orcl\ncrosscheck archivelog all;\nexit\n"))
     assert ok(benv.sim.sqlplus(call)).split() == ["1"]
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int, int]]:
+    """Every path under ``root`` (the simulator's home and state included) with size, mode and mtime."""
+    return {str(p.relative_to(root)): (p.lstat().st_size, p.lstat().st_mode, p.lstat().st_mtime_ns)
+            for p in root.rglob("*")}
+
+
+DRY_RUNS = [("new", "config")] + [(stage, a) for stage in ("configured", "backed-up") for a in ACTIONS
+                                  if a != "verifysnapshots"]   # verifysnapshots only reads: no --dry-run
+
+
+@pytest.mark.parametrize("stage, action", DRY_RUNS)
+def test_a_dry_run_of_every_action_changes_nothing_on_disk(benv, stage, action):
+    """--dry-run shows what would run; nothing is created, written or dropped: not the backup area's
+    directories, not a log, not a lock, not a snapshot, not the database (its state files included)."""
+    if stage != "new":
+        ok(benv.backup("config"))
+    if stage == "backed-up":
+        # retention would drop all but the newest snapshot: the dry run must only say so
+        benv.config.write_text(re.sub(r"(?m)^snapexpirationdays: .*$", "snapexpirationdays: 0",
+                                      benv.config.read_text()))
+        ok(benv.backup("imagecopywithsnap"))
+        ok(benv.backup("imagecopywithsnap"))
+        benv.workload(3)
+    before = _tree(benv.root)
+    result = benv.backup(action, "--dry-run", env=benv.env(OSPASSWORD="secret-os-pw"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _tree(benv.root) == before

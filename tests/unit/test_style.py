@@ -61,3 +61,17 @@ def test_library_code_never_imports_a_script():
             found += [f"{path.relative_to(REPO)}:{node.lineno} imports {n}" for n in names
                       if n.split(".")[0] in scripts]
     assert found == []
+
+
+def test_library_code_does_not_print():
+    """Results go through imagecopy/output.py (text, JSON, Nagios) and errors through imagecopy/cli.py."""
+    import ast
+
+    found = []
+    for path in [*REPO.glob("imagecopy/*.py"), *REPO.glob("storage/*.py")]:
+        if path.name in ("output.py", "cli.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                found.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert found == []
