@@ -167,6 +167,9 @@ def test_success_false_is_one_line_with_softnas_message(nas: Backend):
     server_of(nas).fail(nth=1, status=200, body={"success": False, "msg": "pool\nbusy"}, opcode="snapshotlist")
     with pytest.raises(StorageError, match=r"^softnas: snapshotlist failed: pool busy$"):
         d.snapshots()
+    server_of(nas).fail(nth=1, status=200, body={"success": False, "msg": f"bad login {PASSWORD}"})
+    with pytest.raises(StorageError, match=r"^softnas: snapshotlist failed: bad login \*\*\*$"):
+        d.snapshots()                                   # whatever the server echoes, never the password
     server_of(nas).fail(nth=1, status=200, body=b"<b>Fatal error</b>: PHP", opcode="snapcommand")
     with pytest.raises(StorageError, match="snapcommand: the answer is not SoftNAS's JSON: <b>Fatal error</b>"):
         d.snap()
