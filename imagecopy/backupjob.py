@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import backupmetrics, commands, continuity, dbparams, invariants, layout, snapcheck
 from .config import Configuration
@@ -39,6 +40,9 @@ from .oracle import OracleExec, marker_value, marker_values
 from .output import show
 from .quoting import literal
 from .templates import Templates
+
+if TYPE_CHECKING:
+    from storage.base import SnapHandler
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,7 @@ class BackupContext:
     area: Path
     oracle: OracleExec
     templates: Templates
-    snapper: object | None = None
+    snapper: SnapHandler | None = None
     values: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -366,23 +370,24 @@ class BackupJob:
 
     def take_snapshot(self) -> str | None:
         """Snapshot the backup area when ``dosnapshot``; the new snapshot's id."""
-        if not self.config.getbool("dosnapshot"):
+        snapper = self.ctx.snapper      # backup.py makes one exactly when dosnapshot is on
+        if snapper is None:
             return None
         log.info("Snap the current backup area")
-        snapid = self.effects.do("create a snapshot of the backup area", self.ctx.snapper.snap)  # type: ignore
+        snapid = self.effects.do("create a snapshot of the backup area", snapper.snap)
         if snapid is not None:
             log.debug("Created snapshot: %s", snapid)
         return snapid
 
     def apply_retention(self) -> str | None:
         """Drop expired snapshots when ``dosnapshot``; the id of the newest snapshot retention saw."""
-        if not self.config.getbool("dosnapshot"):
+        snapper = self.ctx.snapper
+        if snapper is None:
             return None
         log.info("Clean expired snapshots")
-        snapper = self.ctx.snapper
         # A dry run shows what retention would do today (zsnapper's clean --dry-run).
-        results = self.effects.do("drop expired snapshots", snapper.clean,  # type: ignore[union-attr]
-                                  dry=lambda: snapper.clean(dry_run=True)) or []  # type: ignore[union-attr]
+        results = self.effects.do("drop expired snapshots", snapper.clean,
+                                  dry=lambda: snapper.clean(dry_run=True)) or []
         for result in results:
             log.debug("%s", result.infostring)
         return results[-1].snapid if results else None

@@ -301,8 +301,6 @@ class SnapHandler(ABC):
     # -- shared logic -----------------------------------------------------------------
     def _info(self, s: Any) -> SnapshotInfo:
         info = self.getsnapinfo(s)
-        if isinstance(info, Mapping):  # an old-style driver
-            return SnapshotInfo.from_mapping(info)
         if info.creation.tzinfo is None or info.creation.utcoffset() != timedelta(0):
             return SnapshotInfo(info.id, as_utc(info.creation), info.numclones, info.space_total,
                                 info.space_unique)
@@ -313,13 +311,12 @@ class SnapHandler(ABC):
         return [self._info(s) for s in self.listsnapshots(sortbycreation=True, sortreverse=sortreverse)]
 
     def filesystem(self, name: str | None = None) -> CloneInfo:
-        """``filesystem_info`` as a ``CloneInfo``, whatever the driver returned."""
-        fs = self.filesystem_info(name)
-        return fs if isinstance(fs, CloneInfo) else CloneInfo.from_mapping(fs)
+        """``filesystem_info`` (old drivers' dicts are converted by storage.legacy)."""
+        return self.filesystem_info(name)
 
     def clones(self) -> list[CloneInfo]:
-        """``listclones`` as ``CloneInfo`` objects, whatever the driver returned."""
-        return [c if isinstance(c, CloneInfo) else CloneInfo.from_mapping(c) for c in self.listclones()]
+        """``listclones`` (old drivers' dicts are converted by storage.legacy)."""
+        return self.listclones()
 
     @staticmethod
     def snap2str(info: SnapshotInfo) -> str:

@@ -10,8 +10,10 @@ driver loads unchanged (once its Python 2 syntax is ported) and
 ``storage.create_snapper`` builds it with its one-argument constructor.
 
 The adapters hold no logic of their own: ``SnapHandler`` is the current
-``storage.base.SnapHandler`` (retention, autoclone, rendering, the dict
-conversions all live there); ``Configuration`` forwards to the current
+``storage.base.SnapHandler`` (retention, autoclone, rendering all live there)
+with one addition, the old dicts turned into ``SnapshotInfo``/``CloneInfo``
+as they leave the old driver's methods, so the rest of the toolset sees the
+typed objects only; ``Configuration`` forwards to the current
 ``imagecopy.config.Configuration`` of the database being worked on.
 """
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any, Callable, ClassVar, Mapping
 from imagecopy import config as _config
 from imagecopy.errors import ConfigError
 
+from .base import CloneInfo, SnapshotInfo
 from .base import SnapHandler as _BaseHandler
 
 log = logging.getLogger("backupcommon")
@@ -144,6 +147,18 @@ class SnapHandler(_BaseHandler):
             super().__init__(configname, dbname)
         self.configname = self.dbname
 
+    # The old methods return dicts (and the old driver's own code relies on that): the typed
+    # objects the rest of the toolset sees are made here, where the base asks for them.
+    def _info(self, s: Any) -> SnapshotInfo:
+        info = self.getsnapinfo(s)
+        return super()._info(s) if not isinstance(info, Mapping) else _snapshot(info)
+
+    def filesystem(self, name: str | None = None) -> CloneInfo:
+        return _clone(self.filesystem_info(name))
+
+    def clones(self) -> list[CloneInfo]:
+        return [_clone(c) for c in self.listclones()]
+
 
 def _bound_to_own_config(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
@@ -160,6 +175,14 @@ def _bound_to_own_config(method: Callable[..., Any]) -> Callable[..., Any]:
                 Configuration.bind(previous)
 
     return call
+
+
+def _snapshot(info: Any) -> SnapshotInfo:
+    return SnapshotInfo.from_mapping(info) if isinstance(info, Mapping) else info
+
+
+def _clone(info: Any) -> CloneInfo:
+    return CloneInfo.from_mapping(info) if isinstance(info, Mapping) else info
 
 
 def is_legacy(cls: type) -> bool:
