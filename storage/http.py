@@ -152,7 +152,7 @@ class ApiClient:
                 continue
             if response.status_code in ok:
                 return response
-            raise StorageError(self._scrub(f"{self.settings.section}: {method} {self._shown(url)} failed: "
+            raise StorageError(self.scrub(f"{self.settings.section}: {method} {self._shown(url)} failed: "
                                            f"HTTP {response.status_code}: {self._said(response)}"))
 
     def _send(self, method: str, url: str, params: Mapping[str, Any] | None, json: Any, attempt: int,
@@ -167,7 +167,7 @@ class ApiClient:
                                         timeout=self.settings.timeout, verify=self.settings.verify,
                                         allow_redirects=allow_redirects)
         except exc_types.SSLError as exc:
-            raise StorageError(self._scrub(
+            raise StorageError(self.scrub(
                 f"{self.settings.section}: the TLS certificate of {urlsplit(url).netloc} is not trusted "
                 f"({_reason(exc)}): set [{self.settings.section}] cacert to the CA file that signed it")) from None
         except exc_types.ConnectionError as exc:
@@ -218,7 +218,7 @@ class ApiClient:
         time.sleep(delay)
 
     def _gave_up(self, method: str, url: str, exc: Exception) -> StorageError:
-        return StorageError(self._scrub(f"{self.settings.section}: {method} {self._shown(url)} failed: "
+        return StorageError(self.scrub(f"{self.settings.section}: {method} {self._shown(url)} failed: "
                                         f"{_reason(exc)}"))
 
     def _said(self, response: Any) -> str:
@@ -233,7 +233,8 @@ class ApiClient:
         split = urlsplit(url)
         return split.path + (f"?{split.query}" if split.query else "")
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret of this client replaced by ***: for any message about its calls."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text

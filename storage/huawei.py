@@ -274,7 +274,7 @@ class HuaweiDorado(SnapHandler):
                 continue
             if code != 0:
                 shown = f"{REST_PATH}{path}"
-                raise DoradoError(self.client._scrub(f"{SECTION}: {method} {shown} failed: error {code}: "
+                raise DoradoError(self.client.scrub(f"{SECTION}: {method} {shown} failed: error {code}: "
                                                      f"{self._words(err)}"), code)
             return doc.get("data")
         raise AssertionError("unreachable")
