@@ -3,13 +3,13 @@
 ``[generic] snappermodule`` / ``snapperclass`` name the driver (a database
 section may override them as ``genericsnappermodule`` / ``genericsnapperclass``).
 The old toolset's names keep working: ``zfssa``/``ZFSSA``, ``netapp``/``Netapp``,
-``softnas``/``SoftNAS``, ``huawei``/``HuaweiDorado`` are looked up in this package;
+``softnas``/``SoftNAS``, ``huawei``/``HuaweiDorado`` are this package's drivers;
 ``storage.<name>`` works too, and so does the dotted path of a driver of your
 own that is importable from ``sys.path``.  A driver written for the old toolset
-works under its old name, from ``sys.path`` or as ``<name>.py`` beside the
-scripts, even when the name is one of the built-in ones not shipped yet: it
-subclasses ``backupcommon.SnapHandler`` (``storage.legacy``) and is built with
-its one-argument constructor.  A driver module imports its third-party
+works under a name of its own, from ``sys.path`` or as ``<name>.py`` beside the
+scripts: it subclasses ``backupcommon.SnapHandler`` (``storage.legacy``) and is
+built with its one-argument constructor (under one of the names above, the
+shipped driver is taken).  A driver module imports its third-party
 dependencies (HTTP client, SSH) only when used, so one driver's dependencies are
 not needed by the others, and ``driver_keys`` can read every shipped driver's
 ``CONFIG_KEYS`` table.
@@ -39,8 +39,7 @@ __all__ = ["create_snapper", "SnapHandler", "SnapshotInfo", "CloneInfo", "size2s
 DEFAULT_MODULE = "localfs"
 
 # Driver module names of this package and each one's usual class, for configurations
-# that name only the module.  Not every driver listed here exists yet; a missing one
-# gives the same "no such storage driver" error as an unknown name.
+# that name only the module.
 BUILTIN_DRIVERS: dict[str, str] = {
     "localfs": "LocalFS",
     "zfssa": "ZFSSA",
