@@ -244,16 +244,12 @@ class SoftNAS(SnapHandlerWithoutClones):
         except ValueError:
             doc = None
         if not isinstance(doc, dict):
-            raise StorageError(self._scrub(f"{SECTION}: {opcode}: the answer is not SoftNAS's JSON: "
+            raise StorageError(self.client.scrub(f"{SECTION}: {opcode}: the answer is not SoftNAS's JSON: "
                                            f"{' '.join(response.text.split())[:120]}"))
         if doc.get("success") not in (True, "true"):
             said = " ".join(str(doc.get("msg") or "no message").split())[:300]
-            raise StorageError(self._scrub(f"{SECTION}: {opcode} failed: {said}"))
+            raise StorageError(self.client.scrub(f"{SECTION}: {opcode} failed: {said}"))
         return doc
-
-    def _scrub(self, text: str) -> str:
-        """Whatever the server echoes, the password never reaches a message."""
-        return text.replace(self._password, "***")
 
     def _records(self, opcode: str, **operands: Any) -> list[dict[str, Any]]:
         """Every record of a listing, page by page (the server may give fewer than asked)."""
