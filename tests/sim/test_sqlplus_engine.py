@@ -7,14 +7,14 @@ from datetime import datetime
 import pytest
 from oracle_sim import session as sim_session
 from oracle_sim.instance import Instance, OraError
+from oracle_sim.plsql.interpreter import CompileError, Interpreter
+from oracle_sim.sql import functions as F
+from oracle_sim.sql import values as V
+from oracle_sim.sql.context import DbSession
+from oracle_sim.sql.query import Column, ResultSet, run_query
+from oracle_sim.sql.scheduler import next_run
+from oracle_sim.sql.statements import execute
 from oracle_sim.sqlplus import format as fmt
-from oracle_sim.sqlplus import functions as F
-from oracle_sim.sqlplus import values as V
-from oracle_sim.sqlplus.context import DbSession
-from oracle_sim.sqlplus.plsql import CompileError, Interpreter
-from oracle_sim.sqlplus.query import Column, ResultSet, run_query
-from oracle_sim.sqlplus.scheduler import next_run
-from oracle_sim.sqlplus.statements import execute
 
 
 @pytest.fixture

@@ -13,15 +13,15 @@ import re
 from pathlib import Path
 
 import pytest
+from oracle_sim.plsql.parser import parse_block
 from oracle_sim.rman import statements as rst
 from oracle_sim.rman.client import parse_tokens
 from oracle_sim.rman.lexer import EOF, statement_end, tokenize
 from oracle_sim.rman.parser import ParseError
+from oracle_sim.sql.grammar import check_query
+from oracle_sim.sql.query import PositionedError
 from oracle_sim.sqlplus.client import PLSQL_CREATE
 from oracle_sim.sqlplus.client import statement_end as sql_end
-from oracle_sim.sqlplus.oracle_sql import check_query
-from oracle_sim.sqlplus.plsql_parse import parse_block
-from oracle_sim.sqlplus.query import PositionedError
 
 from imagecopy.templates import Templates
 
@@ -39,6 +39,7 @@ COMMON = {
     "logdir": "/var/log/oib", "instancenumber": 1, "thread": 1, "extraparameters": "",
     "sectionsize": "", "catalogclause": "", "restorenew": "", "renamebct": "",
     "imagecopyconfigargument": "", "archlogconfigargument": "",
+    "until": "time \"to_date('2026-12-01 10:00:00', 'yyyy-mm-dd hh24:mi:ss')\"",
 }
 CONFIG_ARG = ("dbms_scheduler.define_program_argument(program_name => 'C##BACKUPEXEC.{}', argument_position => 3, "
               "argument_name => 'config', argument_type => 'VARCHAR2', default_value => '--config=/etc/oib.cfg');")
@@ -51,6 +52,7 @@ OPTIONS = [
     {"imagecopyconfigargument": CONFIG_ARG.format("IMAGECOPY_PRG"),
      "archlogconfigargument": CONFIG_ARG.format("ARCHLOGBACKUP_PRG"), "numberofarguments": 3},
     {"backupjobenabled": "false"},
+    {"until": "scn 1433672"},                   # restore.py --scn
 ]
 SQLPLUS_COMMANDS = {"WHENEVER", "CONN", "CONNECT", "SET", "COL", "COLUMN", "EXEC", "EXECUTE", "EXIT", "STARTUP",
                     "SHUTDOWN", "PROMPT", "SPOOL", "DEFINE", "REM", "REMARK"}

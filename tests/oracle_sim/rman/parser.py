@@ -10,7 +10,7 @@ client does: RMAN parses a whole RUN block before running any of it.
 from __future__ import annotations
 
 from . import statements as st
-from .grammar_backup import (
+from .grammar_backup_recovery import (
     parse_backup,
     parse_catalog,
     parse_change,
@@ -398,7 +398,7 @@ class Parser:
             self.accept("DATABASE")
         return stmt
 
-    # The big commands live in grammar_backup.py / grammar_config.py to keep modules small.
+    # The big commands live in grammar_backup_recovery.py / grammar_config.py to keep modules small.
     def _stmt_backup(self) -> st.Backup:
         return parse_backup(self)
 

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from ..instance import OraError
+from ..plsql.interpreter import CompileError, Interpreter
+from ..sql.context import DbSession, SP2Error
+from ..sql.statements import execute as execute_sql
 from . import commands
 from . import format as fmt
-from .context import DbSession, SP2Error
 from .output import Output
-from .plsql import CompileError, Interpreter
-from .statements import execute as execute_sql
 
 SQL_VERBS = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "ALTER", "CREATE", "DROP", "GRANT",
              "REVOKE", "COMMIT", "ROLLBACK", "SAVEPOINT", "TRUNCATE", "LOCK", "COMMENT", "ANALYZE", "AUDIT",

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from .. import session as sim_session
 from ..database import Database
 from ..instance import OraError, parse_pfile
+from ..sql import privileges, views
+from ..sql.context import SP2Error
 from . import format as fmt
-from . import privileges, views
-from .context import SP2Error
 
 if TYPE_CHECKING:
     from .client import Client

@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..instance import OraError
-from . import views
+from ..sql import views
+from ..sql.context import SP2Error
 from .commands import SET_OPTIONS, _match, _sysdba, sga_lines
-from .context import SP2Error
 
 if TYPE_CHECKING:
     from .client import Client

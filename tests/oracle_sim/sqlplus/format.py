@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import values as V
-from .query import Column, ResultSet
+from ..sql import values as V
+from ..sql.query import Column, ResultSet
 
 
 @dataclass

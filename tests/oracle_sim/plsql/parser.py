@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .plsql_ast import (
+from .lexer import PlsqlSyntaxError, Tok, lex
+from .nodes import (
     Assign,
     Attr,
     Binary,
@@ -43,7 +44,6 @@ from .plsql_ast import (
     VarDecl,
     While,
 )
-from .plsql_lex import PlsqlSyntaxError, Tok, lex
 
 __all__ = ["Parser", "PlsqlSyntaxError", "Tok", "parse_block", "parse_subprogram"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..instance import OraError
-from . import functions as F
-from . import plsql_ast as P
-from . import query
-from .context import DbSession
+from ..sql import functions as F
+from ..sql import query
+from ..sql.context import DbSession
+from . import nodes as P
 
 PREDEFINED = {
     "NO_DATA_FOUND": ("ORA-01403", 100), "TOO_MANY_ROWS": ("ORA-01422", -1422),
@@ -39,7 +39,7 @@ class CompileError(OraError):
 
 def column_type(s: DbSession, anchor: list[str]) -> str | None:
     """The declared type behind ``table.column%TYPE``."""
-    from . import views
+    from ..sql import views
     if len(anchor) < 2:
         return None
     table, column = anchor[:-1], anchor[-1]
@@ -152,7 +152,7 @@ class Checker:
         """Embedded SQL must name tables that exist (PL/SQL: ORA-00942 at compile time)."""
         from sqlglot import exp
 
-        from . import views
+        from ..sql import views
         try:
             tree = query.parse(sql)
             src = self.s.source()
@@ -201,7 +201,7 @@ class Checker:
         if len(parts) == 1 and (head in F.FUNCTIONS or head in NO_ARG_BUILTINS or head == "RAISE_APPLICATION_ERROR"):
             return
         if head in PACKAGES or head in ("DBMS_SCHEDULER", "DBMS_CREDENTIAL"):
-            from . import scheduler
+            from ..sql import scheduler
             members = PACKAGES.get(head) or scheduler.MEMBERS
             if len(parts) != 2 or parts[1] not in members:
                 comp = parts[1] if len(parts) > 1 else head

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..instance import OraError
-from . import functions as F
-from . import plsql_ast as P
-from . import query
-from . import values as V
-from .context import DbSession
-from .plsql_check import PACKAGES, PREDEFINED, Checker, CompileError, column_type, stored_procedure
-from .plsql_parse import PlsqlSyntaxError, parse_block, parse_subprogram
+from ..sql import functions as F
+from ..sql import query
+from ..sql import values as V
+from ..sql.context import DbSession
+from . import nodes as P
+from .check import PACKAGES, PREDEFINED, Checker, CompileError, column_type, stored_procedure
+from .parser import PlsqlSyntaxError, parse_block, parse_subprogram
 
 NUMERIC_TYPES = ("NUMBER", "INTEGER", "INT", "PLS_INTEGER", "BINARY_INTEGER", "FLOAT", "SIMPLE_INTEGER",
                  "NATURAL", "POSITIVE", "DECIMAL", "SMALLINT", "REAL", "BINARY_DOUBLE", "BINARY_FLOAT")
@@ -515,7 +515,7 @@ class Interpreter:
         if parts[0] in PACKAGES and len(parts) == 2:
             return self.package_call(parts[0], parts[1], [v for _n, v in values])
         if parts[0] in ("DBMS_SCHEDULER", "DBMS_CREDENTIAL") and len(parts) == 2:
-            from . import scheduler
+            from ..sql import scheduler
             return scheduler.call(self, parts[1], values)
         proc = stored_procedure(self.s, parts)
         if proc is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..database import Database
 from ..instance import OraError
-from . import plsql_parse as P
+from ..plsql import parser as P
 from . import privileges
 from .context import DbSession
 from .query import PositionedError
@@ -266,7 +266,7 @@ def revoke(s: DbSession, sql: str, n: str) -> Result:
 # -- stored procedures -------------------------------------------------------------------
 
 def create_procedure(s: DbSession, sql: str, replace: bool, kind: str) -> Result:
-    from .plsql_check import Checker, CompileError
+    from ..plsql.check import Checker, CompileError
     start = re.search(rf"\b{kind}\b", sql, re.I)
     source = sql[start.start():]
     header = re.match(rf"{kind}\s+((?:{IDENT})(?:\s*\.\s*(?:{IDENT}))?)", source, re.I)

@@ -22,7 +22,7 @@ from . import privileges
 from . import values as V
 
 if TYPE_CHECKING:
-    from .plsql import Interpreter
+    from ..plsql.interpreter import Interpreter
 
 CONSTANTS = {"LOGGING_OFF": 32, "LOGGING_RUNS": 64, "LOGGING_FAILED_RUNS": 128, "LOGGING_FULL": 256}
 LOGGING_NAMES = {32: "OFF", 64: "RUNS", 128: "FAILED RUNS", 256: "FULL"}
@@ -436,7 +436,7 @@ class Scheduler:
             raise error
 
     def _execute(self, side: dict, job: dict) -> str:
-        from .plsql import Interpreter
+        from ..plsql.interpreter import Interpreter
         jtype, action, args = job.get("job_type"), job.get("job_action"), []
         if job.get("program_name"):
             program = self._find({**side, "programs": side.get("programs", [])}, "programs",

@@ -17,7 +17,8 @@ from .. import session as sim_session
 from ..controlfile import locked
 from ..database import Database, parse_location
 from ..instance import Instance, OraError, unquote
-from . import ddl, oracle_sql, query, views
+from . import ddl, query, views
+from . import grammar as oracle_sql
 from . import values as V
 from .context import DbSession
 from .query import PositionedError

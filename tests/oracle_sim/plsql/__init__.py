@@ -1,0 +1,1 @@
+"""The simulator's PL/SQL: lexer, parser, AST, compile-time checks, interpreter."""
