@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from imagecopy.config import Configuration
-from storage.base import CloneInfo, SnapHandler, SnapshotInfo
+from storage.base import CloneInfo, SnapshotInfo
+from storage.legacy import SnapHandler as LegacySnapHandler
 from storage.retention import HAS_CLONE, plan
 
 NOW = datetime(2026, 11, 15, 12, 0, 0, tzinfo=timezone.utc)
@@ -95,8 +96,9 @@ def test_negative_expiration_is_refused() -> None:
         plan([ago(1)], NOW, -1, 0)
 
 
-class MemorySnapper(SnapHandler):
-    """An in-memory driver in the old shape: getsnapinfo returns the old dicts with naive UTC times."""
+class MemorySnapper(LegacySnapHandler):
+    """An in-memory driver in the old shape (the old toolset's base class, as backupcommon gives it):
+    getsnapinfo returns the old dicts with naive UTC times."""
 
     def __init__(self, config: Configuration, dbname: str, snaps: dict[str, tuple[datetime, int]],
                  failing: frozenset[str] = frozenset()):
