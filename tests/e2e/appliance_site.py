@@ -19,7 +19,6 @@ is known before the clone exists.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,13 +29,12 @@ from typing import Any, Callable
 
 from apiservers.base import ApiServer
 from apiservers.tls import session_pki
-from oracle_sim import clock, truth
 
 from . import siteconfig
+from .harness import DBID, SandboxSite
 from .invariants import BackupInvariants, check_after_backup
 from .sandbox import Sandbox, build_sandbox
 
-DBID = 1433672784
 # requests and what it imports, for the scripts run as the test user
 HTTP_MODULES = ("requests", "urllib3", "idna", "charset_normalizer", "certifi")
 
@@ -68,20 +66,16 @@ class Appliance:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
 
-class ApplianceSite:
+class ApplianceSite(SandboxSite):
     """A simulated database ``orcl`` backed up onto an appliance, run as the test user."""
 
     def __init__(self, box: Sandbox, name: str, appliance: Callable[[ApplianceSite], Appliance]):
-        self.box = box
-        self.w = box.workdir(name)
-        siteconfig.make_dirs(self.w)
-        box.give(self.w)
-        self.cfg = self.w / "backup.cfg"
+        super().__init__(box, name)
         self.fstab = self.w / "fstab"
         self.autorestore: dict[str, object] = {"autorestoresid": "ar", "autorestoremountmethod": "fstab"}
         self.database: dict[str, dict[str, object]] = {}
-        self.extra_env: dict[str, str] = {}
         self.appliance = appliance(self)
+        self.cleanups = self.appliance.cleanups
         self.invariants: BackupInvariants | None = None
 
     # -- files the test user reads ----------------------------------------------------------
@@ -105,27 +99,7 @@ class ApplianceSite:
     def area(self) -> Path:
         return Path(str(self.appliance.generic["backupdest"])) / "orcl"
 
-    @property
-    def state(self) -> Path:
-        return self.w / "oh" / "simstate"
-
     # -- running ----------------------------------------------------------------------------
-    def ok(self, result: subprocess.CompletedProcess) -> str:
-        assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-        return result.stdout
-
-    def simctl(self, *args: str) -> str:
-        return self.ok(self.box.py("-m", "oracle_sim.cli", "--home", str(self.w / "oh"), *args))
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return self.box.env(BACKUPCONFIG=str(self.cfg), **{**self.extra_env, **extra})
-
-    def script(self, name: str, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
-        return self.box.py(self.box.script(name), *args, env=self.env(**env), timeout=timeout)
-
-    def zsnapper(self, *args: str, **env: str) -> subprocess.CompletedProcess:
-        return self.script("zsnapper.py", "orcl", *args, **env)
-
     def write_config(self, text: str | None = None) -> None:
         """backup.cfg from the appliance's sections (or ``text`` as it is), readable by the test user."""
         if text is None:
@@ -197,18 +171,3 @@ class ApplianceSite:
         text = (self.appliance.clone_dir(clone["clonename"]) / "autorestore.cfg").read_text()
         self.ok(self.zsnapper("dropclone", clone["clonename"]))
         return [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("lasttime")][0]
-
-    def assert_opened_at(self, lasttime: str, sid: str = "ar") -> None:
-        """The restore instance ``sid`` last opened exactly production as of ``lasttime``, block for
-        block (the simulator records what it opened under ORASIM_RECORD_OPEN=1)."""
-        opened = [json.loads(line) for line in (self.state / "opened" / f"{sid}.jsonl").read_text().splitlines()]
-        scn = truth.scn_before(self.state, DBID, clock.parse(lasttime))
-        assert opened[-1]["scn"] == scn, f"opened at SCN {opened[-1]['scn']}, production as of {lasttime} is {scn}"
-        for file_no, info in opened[-1]["files"].items():
-            expected = truth.blocks_as_of(self.state, DBID, int(file_no), scn, header=info["header"])
-            assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
-
-    def close(self) -> None:
-        for fn in reversed(self.appliance.cleanups):
-            fn()
-        self.appliance.cleanups.clear()

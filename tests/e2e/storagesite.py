@@ -9,23 +9,20 @@ on the btrfs image, removed by ``close()``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Callable
 
 from drivers.backends import btrfs_wipe, zfs_destroy_tree
 from drivers.facilities import need
-from oracle_sim import clock, truth
 
 from . import siteconfig
+from .harness import DBID, SandboxSite
 from .invariants import BackupInvariants, check_after_backup
 from .sandbox import Sandbox, build_sandbox
 
-DBID = 1433672784
 BLOCK = 8192
 # paramiko and what it imports, for the scripts run as the test user over SSH
 SSH_MODULES = ("paramiko", "cryptography", "bcrypt", "nacl", "cffi", "pycparser", "_cffi_backend")
@@ -50,16 +47,12 @@ def build_ssh_sandbox() -> Sandbox:
     return box
 
 
-class StorageSite:
+class StorageSite(SandboxSite):
     """A simulated database whose backup area is a ZFS dataset or a btrfs subvolume."""
 
     def __init__(self, box: Sandbox, kind: str, name: str):
-        self.box, self.kind = box, kind
-        self.w = box.workdir(name)
-        siteconfig.make_dirs(self.w)
-        box.give(self.w)
-        self.cfg = self.w / "backup.cfg"
-        self.cleanups: list[Callable[[], None]] = []
+        super().__init__(box, name)
+        self.kind = kind
         self.storage, self.generic = self._storage(name)
         self.autorestore: dict[str, object] = {"autorestoresid": "ar"}
         self.database: dict[str, dict[str, object]] = {}
@@ -105,24 +98,6 @@ class StorageSite:
     @property
     def area(self) -> Path:
         return Path(self.generic["backupdest"]) / "orcl"
-
-    @property
-    def state(self) -> Path:
-        return self.w / "oh" / "simstate"
-
-    def ok(self, result: subprocess.CompletedProcess) -> str:
-        assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-        return result.stdout
-
-    def simctl(self, *args: str) -> str:
-        return self.ok(self.box.py("-m", "oracle_sim.cli", "--home", str(self.w / "oh"), *args, timeout=7200))
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return self.box.env(BACKUPCONFIG=str(self.cfg), **extra)
-
-    def script(self, name: str, *args: str, env: dict[str, str] | None = None,
-               timeout: float = 300) -> subprocess.CompletedProcess:
-        return self.box.py(self.box.script(name), *args, env=env or self.env(), timeout=timeout)
 
     def autorestore_run(self, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
         """One nightly restore test of every enabled database (``env``: extra environment)."""
@@ -180,18 +155,3 @@ class StorageSite:
         text = (Path(clone["mountpoint"]) / "autorestore.cfg").read_text()
         self.ok(self.script("zsnapper.py", "orcl", "dropclone", clone["clonename"]))
         return [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("lasttime")][0]
-
-    def assert_opened_at(self, lasttime: str, sid: str = "ar") -> None:
-        """The restore instance ``sid`` last opened exactly production as of ``lasttime``, block for
-        block (the simulator records what it opened under ORASIM_RECORD_OPEN=1)."""
-        opened = [json.loads(line) for line in (self.state / "opened" / f"{sid}.jsonl").read_text().splitlines()]
-        scn = truth.scn_before(self.state, DBID, clock.parse(lasttime))
-        assert opened[-1]["scn"] == scn
-        for file_no, info in opened[-1]["files"].items():
-            expected = truth.blocks_as_of(self.state, DBID, int(file_no), scn, header=info["header"])
-            assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
-
-    def close(self) -> None:
-        for fn in reversed(self.cleanups):
-            fn()
-        self.cleanups.clear()

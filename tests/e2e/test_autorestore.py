@@ -1,7 +1,6 @@
 """autorestore.py and restore.py end to end, run as an unprivileged user as they demand."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import select
@@ -12,12 +11,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from oracle_sim import clock, redo, truth
+from oracle_sim import clock, redo
 from oracle_sim.database import read_history
 from oracle_sim.datafile import Datafile
 from oracle_sim.instance import Instance
 
 from . import siteconfig
+from .harness import SandboxSite
 from .invariants import BackupInvariants, check_after_backup
 from .sandbox import Sandbox, build_sandbox
 
@@ -30,28 +30,13 @@ def sandbox():
     subprocess.run(["rm", "-rf", str(box.base)], check=False)
 
 
-class Site:
-    """A work directory in the sandbox: databases, backups, and the restore-test host's dirs."""
+class Site(SandboxSite):
+    """localfs storage in the work directory: databases, backups, and the restore-test host's dirs."""
 
     def __init__(self, box: Sandbox, name: str):
-        self.box = box
-        self.w = box.workdir(name)
-        siteconfig.make_dirs(self.w)
-        box.give(self.w)
-        self.cfg = self.w / "backup.cfg"
+        super().__init__(box, name)
         self.dbs: dict[str, int] = {}
         self.invariants: dict[str, BackupInvariants] = {}
-
-    @property
-    def state(self) -> Path:
-        return self.w / "oh" / "simstate"
-
-    def ok(self, result: subprocess.CompletedProcess) -> str:
-        assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-        return result.stdout
-
-    def simctl(self, *args: str) -> str:
-        return self.ok(self.box.py("-m", "oracle_sim.cli", "--home", str(self.w / "oh"), *args))
 
     def write_config(self, modulus: int = 0, parallel: int = 1, verify: dict[str, str] | None = None) -> None:
         self.cfg.write_text(siteconfig.render(
@@ -66,11 +51,8 @@ class Site:
                     "--fra", str(self.w / "fra"))
         self.dbs[db] = dbid
 
-    def env(self, **extra: str) -> dict[str, str]:
-        return self.box.env(BACKUPCONFIG=str(self.cfg), **extra)
-
     def backup(self, db: str, action: str) -> str:
-        result = self.box.py(self.box.script("backup.py"), db, action, env=self.env())
+        result = self.script("backup.py", db, action)
         checker = self.invariants.setdefault(db, BackupInvariants(self.w / "backup" / db, self.w / "snapshots" / db))
         check_after_backup(checker, action, (), result)
         return self.ok(result)
@@ -83,7 +65,7 @@ class Site:
             time.sleep(1.1)
 
     def autorestore(self, *args: str, **env: str) -> subprocess.CompletedProcess:
-        return self.box.py(self.box.script("autorestore.py"), str(self.cfg), *args, env=self.env(**env))
+        return self.script("autorestore.py", str(self.cfg), *args, **env)
 
     def snapshots(self, db: str) -> list[Path]:
         return sorted(p for p in (self.w / "snapshots" / db).iterdir() if not p.name.startswith("."))
@@ -98,16 +80,6 @@ class Site:
         """The recovery target time a snapshot's autorestore.cfg names."""
         return next(line.split(": ", 1)[1] for line in (snap / "autorestore.cfg").read_text().splitlines()
                     if line.startswith("lasttime"))
-
-    def assert_opened_at(self, dbid: int, lasttime: str, sid: str = "ar") -> None:
-        """The restore instance ``sid`` last opened exactly production as of ``lasttime``, block for block
-        (the simulator records what it opened under ORASIM_RECORD_OPEN=1)."""
-        opened = [json.loads(line) for line in (self.state / "opened" / f"{sid}.jsonl").read_text().splitlines()]
-        scn = truth.scn_before(self.state, dbid, clock.parse(lasttime))
-        assert opened[-1]["scn"] == scn
-        for file_no, info in opened[-1]["files"].items():
-            expected = truth.blocks_as_of(self.state, dbid, int(file_no), scn, header=info["header"])
-            assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
 
     def assert_clean(self) -> None:
         clones = [p for p in (self.w / "clones").iterdir() if not p.name.startswith(".")]
@@ -152,7 +124,7 @@ def test_nightly_restore_is_byte_for_byte_production_at_lasttime(site):
     assert (site.w / "autorestore" / "log" / "diag" / "rdbms" / "orcl" / "ar" / "trace" / "alert_ar.log").exists()
     # what the restored instance held when it opened read only
     assert len((site.state / "opened" / "ar.jsonl").read_text().splitlines()) == 1
-    site.assert_opened_at(1433672784, lasttime)
+    site.assert_opened_at(lasttime, dbid=1433672784)
     rows = site.catalog()
     assert len(rows) == 1 and rows[0]["success"] == 1
     assert rows[0]["snapid"] == snap.name

@@ -64,4 +64,4 @@ def test_busy_database_restores_exactly_to_lasttime(site):
     out = site.ok(site.autorestore(ORASIM_RECORD_OPEN="1"))
     assert "Exitstatus is 0" in out
     site.assert_clean()
-    site.assert_opened_at(DBID, lasttime)
+    site.assert_opened_at(lasttime, dbid=DBID)

@@ -81,7 +81,7 @@ def test_rac_daily_jobs_and_the_nightly_restore_on_thread_2(site):
     site.assert_clean()
     restored = json.loads((site.state / "instances" / "ar.json").read_text())
     assert (restored["params"]["thread"], restored["params"]["instance_number"]) == ("2", "2")
-    site.assert_opened_at(DBID, lasttime)
+    site.assert_opened_at(lasttime, dbid=DBID)
 
 
 def test_restore_py_on_rac_to_a_point_in_time(site):

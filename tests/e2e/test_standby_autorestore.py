@@ -43,4 +43,4 @@ def test_nightly_restore_of_a_standby_snapshot(site):
     site.assert_clean()
     rows = site.catalog()
     assert len(rows) == 1 and rows[0]["success"] == 1 and rows[0]["snapid"] == snap.name
-    site.assert_opened_at(DBID, lasttime)
+    site.assert_opened_at(lasttime, dbid=DBID)
