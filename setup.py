@@ -34,6 +34,7 @@ setup(
     extras_require={
         "test": [
             "pytest>=7",
+            "pytest-xdist>=3",
             "sqlglot>=20",
             "ruff>=0.4",
         ],

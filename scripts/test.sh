@@ -20,5 +20,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${OIB_FACILITIES:-}" ]; then
     export OIB_FACILITIES="$facilities/facilities.env"
 fi
 status=0
-"$PY" -m pytest -rA "$@" || status=$?
+# Test files run in parallel, each file whole in one worker (its module fixtures, its sandbox):
+# most of the suite waits on storage, sshd and simulated Oracle processes rather than on a core.
+"$PY" -m pytest -rA -n "${OIB_TEST_WORKERS:-3}" --dist loadfile "$@" || status=$?
 exit "$status"
