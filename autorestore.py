@@ -274,9 +274,10 @@ def restore_all(config: Configuration, dbs: list[str]) -> int:
                 if not restore_one(config, db):
                     failed += 1
             except Terminated:
-                failed += 1
+                # The database being restored is cleaned up and recorded; the run ends as a
+                # stopped job does (exit 143 through the runner), the rest not started.
                 print("Interrupted: the remaining databases are not restored.", file=sys.stderr)
-                break
+                raise
     return failed
 
 

@@ -203,7 +203,8 @@ def test_sigterm_mid_recover(site, victim):
     pattern = f"^{site.box.python} {site.box.script('autorestore.py')}" if victim == "autorestore" else "bin/rman log"
     subprocess.run(["pkill", "-TERM", "-f", pattern], check=False)
     out, _ = proc.communicate(timeout=300)
-    assert proc.returncode == 1, out
+    # autorestore.py stopped: 143 as any script stopped by SIGTERM; RMAN stopped: one restore failed
+    assert proc.returncode == (143 if victim == "autorestore" else 1), out
     site.assert_clean()
     rows = {r["db_unique_name"]: r for r in site.catalog()}
     assert rows["orcl"]["success"] == 0
