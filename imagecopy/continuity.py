@@ -36,6 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .atomicfile import write_atomic
 from .errors import BackupError
 
 MANIFEST = "snapshot_manifest.json"
@@ -275,9 +276,7 @@ def to_json(manifest: Manifest) -> dict[str, Any]:
 
 def write_manifest(path: Path, manifest: Manifest) -> None:
     """Atomically (a killed backup never leaves half a manifest in a snapshot)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(to_json(manifest), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(to_json(manifest), indent=1) + "\n")
 
 
 def read_manifest(path: Path) -> Manifest | None:

@@ -75,3 +75,12 @@ def test_library_code_does_not_print():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
                 found.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert found == []
+
+
+def test_files_are_replaced_only_through_the_one_atomic_writer():
+    """A rename over a file the toolset owns happens in imagecopy/atomicfile.py (fsync, then rename, then
+    the directory's fsync): a second hand-made writer would forget one of the three."""
+    found = [f"{p.relative_to(REPO)}" for p in [*REPO.glob("*.py"), *REPO.glob("imagecopy/*.py"),
+                                                *REPO.glob("storage/*.py")]
+             if p.name != "atomicfile.py" and "os.replace(" in p.read_text(encoding="utf-8")]
+    assert found == []
