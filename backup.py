@@ -16,6 +16,7 @@ storage kept it from judging); bad arguments still exit 2.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
@@ -37,28 +38,29 @@ DATAFILE_NAMES_SQL = "select 'DATAFILENAME: '||name from v$datafile;\n"
 USAGE = f"Usage: backup.py <config> <{'|'.join(ACTIONS)}> [--dry-run] [--config=FILE] [--json]"
 
 
-def parse_args(argv: list[str]) -> tuple[str, str, bool, str | None]:
-    dry_run = "--dry-run" in argv
-    config = None
-    rest = []
-    for a in argv:
-        if a in ("--dry-run", "--json"):
-            continue
-        if a.startswith("--config="):
-            config = a.split("=", 1)[1]
-            if not config.strip():
-                # Not "use the default": a scheduler entry that lost its file name must not back up
-                # with another environment's configuration.
-                raise UsageError("--config= needs a file name")
-            continue
-        rest.append(a)
-    if len(rest) != 2 or rest[1].lower() not in ACTIONS or rest[0].startswith("-"):
-        raise UsageError(USAGE)
-    if "--json" in argv and rest[1].lower() != "verifysnapshots":
+def parser() -> runner.ArgParser:
+    p = runner.ArgParser("backup.py", USAGE, description="Image copy backups of one database.")
+    p.add_argument("db", help="database (configuration section, TNS alias)")
+    p.add_argument("action", type=str.lower, choices=ACTIONS, metavar="action", help=" | ".join(ACTIONS))
+    p.add_argument("--dry-run", action="store_true", help="print what would run, change nothing")
+    p.add_argument("--config", metavar="FILE", help="the configuration file (as $BACKUPCONFIG)")
+    p.add_argument("--json", action="store_true", help="verifysnapshots: the result as JSON")
+    return p
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """What argparse cannot say: the options that fit only some actions, an empty --config.
+
+    :raises UsageError: naming what is wrong.
+    """
+    if args.config is not None and not args.config.strip():
+        # Not "use the default": a scheduler entry that lost its file name must not back up
+        # with another environment's configuration.
+        raise UsageError("--config= needs a file name")
+    if args.json and args.action != "verifysnapshots":
         raise UsageError("--json applies to verifysnapshots only")
-    if dry_run and rest[1].lower() == "verifysnapshots":
+    if args.dry_run and args.action == "verifysnapshots":
         raise UsageError("--dry-run does not apply to verifysnapshots (it changes nothing)")
-    return rest[0], rest[1].lower(), dry_run, config
 
 
 def verify_snapshots(db: str, config_name: str | None, as_json: bool) -> int:
@@ -158,14 +160,17 @@ def report_error(message: str, details: list[str], logfile: Path | None, log: lo
 
 def main(argv: list[str] | None = None) -> int:
     runner.start()
-    argv = sys.argv[1:] if argv is None else argv
+    args = runner.parse(parser(), sys.argv[1:] if argv is None else argv)
+    if isinstance(args, int):
+        return args
     try:
-        db, action, dry_run, config_name = parse_args(argv)
+        check_args(args)
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    db, action, dry_run, config_name = args.db, args.action, args.dry_run, args.config
     if action == "verifysnapshots":
-        return verify_snapshots(db, config_name, "--json" in argv)
+        return verify_snapshots(db, config_name, args.json)
     if action == "setschedule" and not os.environ.get("OSPASSWORD"):
         print("Environment variable OSPASSWORD must be set.", file=sys.stderr)
         return EXIT_USAGE

@@ -270,14 +270,20 @@ def to_json(rep: DatabaseReport) -> dict[str, Any]:
 
 # -- command line ---------------------------------------------------------------
 
-def parse_args(argv: list[str]) -> tuple[list[str] | None, bool]:
-    """(databases asked for or None for all, JSON wanted)."""
-    as_json = "--json" in argv
-    rest = [a for a in argv if a != "--json"]
-    if len(rest) > 1 or any(a.startswith("-") for a in rest):
-        raise ValueError(USAGE)
-    names = [n.strip() for n in rest[0].split(",") if n.strip()] if rest else None
-    return names, as_json
+def parser() -> runner.ArgParser:
+    p = runner.ArgParser("report.py", USAGE, description="Backups, snapshots and restore tests of every database.")
+    p.add_argument("databases", nargs="?", help="comma-separated databases (default: all)")
+    p.add_argument("--json", action="store_true", help="one JSON document instead of text")
+    return p
+
+
+def parse_args(argv: list[str]) -> tuple[list[str] | None, bool] | int:
+    """(databases asked for or None for all, JSON wanted); an exit code after --help or a usage error."""
+    args = runner.parse(parser(), argv)
+    if isinstance(args, int):
+        return args
+    names = [n.strip() for n in args.databases.split(",") if n.strip()] if args.databases else None
+    return names, args.json
 
 
 class _LazyCatalog:
@@ -307,11 +313,10 @@ class _LazyCatalog:
 def main(argv: list[str] | None = None) -> int:
     runner.start()
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        names, as_json = parse_args(argv)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_USAGE
+    parsed = parse_args(argv)
+    if isinstance(parsed, int):
+        return parsed
+    names, as_json = parsed
     # Results go to stdout; log records would only repeat the error lines the report prints.
     root = logging.getLogger()
     if not root.handlers:

@@ -114,11 +114,11 @@ BOOLS_BAD = ("maybe", "2", "enabled")
 def backup_cases() -> list[Case]:
     usage = r"^Usage: backup\.py"
     cases = [
-        Case("backup-no-args", "backup.py", (), 2, usage),
-        Case("backup-db-only", "backup.py", ("orcl",), 2, usage),
-        Case("backup-unknown-action", "backup.py", ("orcl", "nosuch"), 2, usage),
-        Case("backup-extra-arg", "backup.py", ("orcl", "config", "extra"), 2, usage),
-        Case("backup-option-as-db", "backup.py", ("-x", "config"), 2, usage),
+        Case("backup-no-args", "backup.py", (), 2, usage, usage=True),
+        Case("backup-db-only", "backup.py", ("orcl",), 2, usage, usage=True),
+        Case("backup-unknown-action", "backup.py", ("orcl", "nosuch"), 2, usage, usage=True),
+        Case("backup-extra-arg", "backup.py", ("orcl", "config", "extra"), 2, usage, usage=True),
+        Case("backup-option-as-db", "backup.py", ("-x", "config"), 2, usage, usage=True),
         Case("backup-empty-config-option", "backup.py", ("orcl", "report", "--config="), 2, "--config= needs a file"),
         Case("backup-blank-config-option", "backup.py", ("orcl", "report", "--config= "), 2, "--config= needs a file"),
         Case("backup-config-missing", "backup.py", ("orcl", "report", "--config={root}/none.cfg"), 2, "not found"),
@@ -344,8 +344,8 @@ def small_script_cases() -> list[Case]:
         Case("exec_all-three-args", "exec_all.py", ("report", "a", "b"), 2, "^Usage: exec_all.py", usage=True),
         Case("exec_all-config-missing", "exec_all.py", ("report",), 2, "not found", env=missing),
         Case("exec_all-config-garbage", "exec_all.py", ("report",), 2, "cannot parse", config=constant("garbage\n")),
-        Case("report-two-lists", "report.py", ("a", "b"), 2, "^Usage: report.py"),
-        Case("report-option", "report.py", ("--bogus",), 2, "^Usage: report.py"),
+        Case("report-two-lists", "report.py", ("a", "b"), 2, "^Usage: report.py", usage=True),
+        Case("report-option", "report.py", ("--bogus",), 2, "^Usage: report.py", usage=True),
         Case("report-config-missing", "report.py", (), 2, "not found", env=missing),
         Case("report-config-garbage", "report.py", (), 2, "cannot parse", config=constant("[generic\n")),
         Case("dbinfo-no-args", "dbinfo.py", (), 2, "^Usage: dbinfo.py", usage=True),
