@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -69,3 +70,17 @@ def orcl(sim: SimHome) -> SimHome:
     """A simulated home with database ``orcl`` open read write."""
     sim.create_db("orcl")
     return sim
+
+
+@pytest.fixture(autouse=True)
+def _process_state_kept():
+    """A script's ``main`` called in-process sets the umask (027) and the SIGTERM handler for good:
+    put both back, so that a later test in the same worker (an API test server creating the
+    directories the test user must enter, say) does not inherit them."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    os.umask(umask)
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
