@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -136,6 +137,19 @@ class ApplianceSite(SandboxSite):
         assert self.invariants is not None
         check_after_backup(self.invariants, action, (), result)
         return self.ok(result)
+
+    def daily_backups(self, n: int) -> None:
+        """Workload, then the daily job, ``n`` times; a second between them, so that the recovery
+        target (a time, one-second resolution) falls between transactions, never in their second."""
+        for _ in range(n):
+            self.simctl("workload", "--sid", "orcl", "-n", "8")
+            time.sleep(1.1)
+            self.backup("imagecopywithsnap")
+            time.sleep(1.1)
+
+    def storage_calls(self) -> list[tuple[str, str]]:
+        """(method, path) of every call the appliance's test server answered."""
+        return [(m, p) for m, p, _, _ in self.server.calls]
 
     def snapshots(self) -> list[dict]:
         return json.loads(self.ok(self.zsnapper("list", "--json")))

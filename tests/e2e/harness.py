@@ -29,6 +29,13 @@ from .sandbox import Sandbox
 DBID = 1433672784       # database orcl's DBID in every site that has one database
 
 
+def assert_one_error_line(result: subprocess.CompletedProcess, *words: str) -> None:
+    """A failed run that says so in one line holding every one of ``words``, and no traceback."""
+    said = result.stdout + result.stderr
+    assert result.returncode != 0 and "Traceback" not in said, said
+    assert any(all(w in line for w in words) for line in said.splitlines()), said
+
+
 class SandboxSite:
     """See the module docstring."""
 

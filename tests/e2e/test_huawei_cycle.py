@@ -98,20 +98,11 @@ def site(sandbox, request):
     s.close()
 
 
-def daily_backups(site: ApplianceSite, n: int) -> None:
-    """Workload, then the daily job, ``n`` times, a second apart (see test_zfssa_cycle.py)."""
-    for _ in range(n):
-        site.simctl("workload", "--sid", "orcl", "-n", "8")
-        time.sleep(1.1)
-        site.backup("imagecopywithsnap")
-        time.sleep(1.1)
-
-
 def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/orcl/"
     site.backup("config")
-    daily_backups(site, 3)
+    site.daily_backups(3)
     snaps = site.snapshots()
     assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] is None for s in snaps)
     assert [s["creation"] for s in snaps] == sorted(s["creation"] for s in snaps)
@@ -154,7 +145,7 @@ def test_a_token_expiring_in_the_middle_of_a_restore_test(site: ApplianceSite):
     in once more and the restore test goes on, restores, and drops its clone."""
     site.setup()
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     server = site.server
     lasttime = site.lasttime(site.snapshots()[-1]["id"])
     server.expire_after.append(("POST", "/NFS_SHARE_AUTH_CLIENT$"))    # type: ignore[attr-defined]
@@ -173,7 +164,7 @@ def test_a_token_expiring_in_the_middle_of_a_restore_test(site: ApplianceSite):
 def test_a_failed_restore_test_drops_its_clone_and_share(site: ApplianceSite):
     site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     result = site.autorestore_run()
     assert result.returncode == 1 and "Exitstatus is 1" in result.stdout, result.stdout + result.stderr
     assert site.clones() == [] and site.server.share_of("autorestore") is None   # type: ignore[attr-defined]
@@ -192,7 +183,7 @@ def test_restore_py_to_a_point_in_time_on_dorado(site: ApplianceSite):
     opens exactly production as of the target, block for block; the printed clean-up drops the clone."""
     site.setup()
     site.backup("config")
-    daily_backups(site, 1)
+    site.daily_backups(1)
     site.simctl("workload", "--sid", "orcl", "-n", "8", "--sleep", "1.02")
     rows = _rows(site)
     target = clock.fmt(clock.parse(rows[-4][1]) + 1)          # between two transactions of the workload
@@ -238,7 +229,7 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/orcl/"
     site.give_area()
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     assert [s["id"][:5] for s in site.snapshots()] == ["orcl-", "orcl-"]
     creds = site.box.app / "huaweidoradocredentials.cfg"
     assert creds.read_text() == f"[credentials]\nuser: {USER}\npassword: {PASSWORD}\n"
@@ -276,10 +267,10 @@ def _is_logout(call: tuple[str, str]) -> bool:
 def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
     site.setup()
     site.backup("config")
-    daily_backups(site, 1)
+    site.daily_backups(1)
     _other_database_clone(site)
     before = len(site.server.calls)
-    daily_backups(site, 1)
+    site.daily_backups(1)
     calls = [(m, p) for m, p, _, _ in site.server.calls[before:]]
     assert any(m == "POST" and p.endswith("/FSSNAPSHOT") for m, p in calls)
     for nth in range(1, len(calls) + 1):
@@ -302,7 +293,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
 def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
     site.setup()
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     _other_database_clone(site)
     kept = [s["id"] for s in site.snapshots()]
     before = len(site.server.calls)

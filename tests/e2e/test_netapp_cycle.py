@@ -22,6 +22,7 @@ from drivers.backend_netapp import PASSWORD, USER, netapp_section, start_server
 from drivers.facilities import need
 
 from .appliance_site import Appliance, ApplianceSite, build_http_sandbox
+from .harness import assert_one_error_line
 
 pytestmark = pytest.mark.slow
 
@@ -104,21 +105,11 @@ def site(sandbox, request):
     s.close()
 
 
-def daily_backups(site: ApplianceSite, n: int) -> None:
-    """Workload, then the daily job, ``n`` times; a second between them, so that the recovery
-    target (a time, one-second resolution) falls between transactions, never in their second."""
-    for _ in range(n):
-        site.simctl("workload", "--sid", "orcl", "-n", "8")
-        time.sleep(1.1)
-        site.backup("imagecopywithsnap")
-        time.sleep(1.1)
-
-
 def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/backup/orcl"
     site.backup("config")
-    daily_backups(site, 3)
+    site.daily_backups(3)
     snaps = site.snapshots()
     assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] > 0 for s in snaps)
     assert all(s["id"].startswith("orcl_") for s in snaps)
@@ -153,7 +144,7 @@ def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
 
     # the nightly restore test: clone, mounted through fstab, restored byte for byte, dropped
     site.ok(site.zsnapper("clean"))
-    daily_backups(site, 1)                   # the newest snapshot is a backup's (zsnapper create's has no target)
+    site.daily_backups(1)                   # the newest snapshot is a backup's (zsnapper create's has no target)
     lasttime = site.lasttime(site.snapshots()[-1]["id"])
     out = site.ok(site.autorestore_run(ORASIM_RECORD_OPEN="1"))
     assert "Exitstatus is 0" in out
@@ -166,7 +157,7 @@ def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
 def test_a_failed_restore_test_drops_its_clone(site: ApplianceSite):
     site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     result = site.autorestore_run()
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Exitstatus is 1" in result.stdout
@@ -191,7 +182,7 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     backupdest = site.appliance.generic["backupdest"]
     site.write_config(OLD_STYLE_CONFIG.format(backupdest=backupdest, w=site.w, port=site.server.port))
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     assert [s["id"][:5] for s in site.snapshots()] == ["orcl_", "orcl_"]
     site.write_fstab()
     assert "Exitstatus is 0" in site.ok(site.autorestore_run())
@@ -199,10 +190,6 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     refused = site.zsnapper("list")
     assert refused.returncode != 0 and "cacert" in refused.stderr and "Traceback" not in refused.stderr
     shutil.rmtree(certs)
-
-
-def _calls(site: ApplianceSite) -> list[tuple[str, str]]:
-    return [(m, p) for m, p, _, _ in site.server.calls]
 
 
 def _other_database_clone(site: ApplianceSite) -> None:
@@ -223,20 +210,14 @@ def _assert_kept(site: ApplianceSite, snapids: list[str]) -> None:
     assert set(snapids) <= {s["id"] for s in site.snapshots()}, "a fault cost a snapshot"
 
 
-def _one_error_line(result, *words: str) -> None:
-    said = result.stdout + result.stderr
-    assert result.returncode != 0 and "Traceback" not in said, said
-    assert any(all(w in line for w in words) for line in said.splitlines()), said
-
-
 def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
     site.setup()
     site.backup("config")
-    daily_backups(site, 1)
+    site.daily_backups(1)
     _other_database_clone(site)
     before = len(site.server.calls)
-    daily_backups(site, 1)
-    calls = _calls(site)[before:]
+    site.daily_backups(1)
+    calls = site.storage_calls()[before:]
     assert any(m == "POST" and p.endswith("/snapshots") for m, p in calls)
     for nth in range(1, len(calls) + 1):
         kept = [s["id"] for s in site.snapshots()]
@@ -244,7 +225,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
         result = site.script("backup.py", "orcl", "imagecopywithsnap")
         site.invariants.forget()                                    # type: ignore[union-attr]
         assert not site.server.faults, f"call {nth} of {calls} was not made"
-        _one_error_line(result, "netapp: ", calls[nth - 1][0], "HTTP 500")
+        assert_one_error_line(result, "netapp: ", calls[nth - 1][0], "HTTP 500")
         _assert_kept(site, kept)
         time.sleep(1.1)
 
@@ -252,12 +233,12 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
 def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
     site.setup()
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     _other_database_clone(site)
     kept = [s["id"] for s in site.snapshots()]
     before = len(site.server.calls)
     site.ok(site.autorestore_run())
-    calls = _calls(site)[before:]
+    calls = site.storage_calls()[before:]
     # dropping the clone: its look-up (is it a clone of orcl's?), the unmount and the delete
     unmount = next(i for i, (m, _) in enumerate(calls) if m == "PATCH")
     drop_from = max(i for i, c in enumerate(calls[:unmount]) if c == ("GET", "/api/storage/volumes"))
@@ -296,14 +277,14 @@ def test_three_volumes_backup_restore_test_and_drop(site: ApplianceSite):
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/backup/orcl"
     site.backup("config")
-    daily_backups(site, 1)
+    site.daily_backups(1)
     # the DBA keeps older archivelogs on the archive volume: the restore must catalogue it too
     arch = site.area.parent / "orcl_arch" / "archivelog"
     arch.mkdir()
     moved = sorted((site.area / "archivelog").iterdir())[:1]
     for log in moved:
         shutil.move(str(log), arch / log.name)
-    daily_backups(site, 1)
+    site.daily_backups(1)
     snaps = site.snapshots()
     server = site.server
     assert all(server.snapshot_names(v) == [s["id"] for s in snaps]            # type: ignore[attr-defined]

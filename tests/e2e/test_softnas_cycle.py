@@ -85,15 +85,6 @@ def site(sandbox, request):
     s.close()
 
 
-def daily_backups(site: ApplianceSite, n: int) -> None:
-    """Workload, then the daily job (backup invariants checked), ``n`` times, a second apart."""
-    for _ in range(n):
-        site.simctl("workload", "--sid", "orcl", "-n", "8")
-        time.sleep(1.1)
-        site.backup("imagecopywithsnap")
-        time.sleep(1.1)
-
-
 def _one_line(result: subprocess.CompletedProcess, code: int, *words: str) -> None:
     """Exit ``code`` and one line on stderr holding ``words``, nothing on stdout, no traceback."""
     said = result.stdout + result.stderr
@@ -106,7 +97,7 @@ def test_the_daily_cycle_and_every_zsnapper_action(site: ApplianceSite):
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/pool1/orcl"
     site.backup("config")
-    daily_backups(site, 3)
+    site.daily_backups(3)
     snaps = site.snapshots()
     assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] > 0 for s in snaps)
     assert all(s["space_unique"] is None for s in snaps), "what a drop frees is unknown on SoftNAS: never a guess"
@@ -150,7 +141,7 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/pool1/orcl"
     site.give_area()
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     # the old sample's retention (0 days, 1 month): only the month's newest snapshot stays
     [snap] = site.snapshots()
     assert snap["id"].startswith("orcl-") and len(site.invariants.snapshots()) == 1   # type: ignore[union-attr]
@@ -166,9 +157,9 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
     logout at exit (best effort) costs nothing."""
     site.setup()
     site.backup("config")
-    daily_backups(site, 1)
+    site.daily_backups(1)
     before = len(site.server.calls)
-    daily_backups(site, 1)
+    site.daily_backups(1)
     calls = [(m, p, body.get("opcode", "")) for m, p, _, body in site.server.calls[before:]]
     assert ("POST", "/softnas/login.php", "") in calls and ("GET", "/softnas/logout.php", "") in calls
     assert ("POST", "/softnas/snserver/snserv.php", "snapcommand") in calls

@@ -28,6 +28,7 @@ from drivers.backend_zfssa import (
 )
 
 from .appliance_site import Appliance, ApplianceSite, build_http_sandbox
+from .harness import assert_one_error_line
 
 pytestmark = pytest.mark.slow
 
@@ -91,21 +92,11 @@ def site(sandbox, request):
     s.close()
 
 
-def daily_backups(site: ApplianceSite, n: int) -> None:
-    """Workload, then the daily job, ``n`` times; a second between them, so that the recovery
-    target (a time, one-second resolution) falls between transactions, never in their second."""
-    for _ in range(n):
-        site.simctl("workload", "--sid", "orcl", "-n", "8")
-        time.sleep(1.1)
-        site.backup("imagecopywithsnap")
-        time.sleep(1.1)
-
-
 def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/export/backup/orcl"
     site.backup("config")
-    daily_backups(site, 3)
+    site.daily_backups(3)
     snaps = site.snapshots()
     assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] > 0 for s in snaps)
     assert [s["creation"] for s in snaps] == sorted(s["creation"] for s in snaps)
@@ -150,7 +141,7 @@ def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
 def test_a_failed_restore_test_drops_its_clone(site: ApplianceSite):
     site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     result = site.autorestore_run()
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Exitstatus is 1" in result.stdout
@@ -179,7 +170,7 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/export/databases-11g-backup/orcl"
     site.give_area()
     site.backup("config")
-    daily_backups(site, 1)
+    site.daily_backups(1)
     [snap] = site.snapshots()
     assert snap["id"].startswith("orcl-")
     creds = site.box.app / "zfscredentials.cfg"
@@ -187,10 +178,6 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     del site.extra_env["REQUESTS_CA_BUNDLE"]            # without a trusted CA: refused, naming cacert
     refused = site.zsnapper("list")
     assert refused.returncode == 1 and "cacert" in refused.stderr and "Traceback" not in refused.stderr
-
-
-def _storage_calls(site: ApplianceSite) -> list[tuple[str, str]]:
-    return [(m, p) for m, p, _, _ in site.server.calls]
 
 
 def _other_database_clone(site: ApplianceSite) -> None:
@@ -211,20 +198,14 @@ def _assert_kept(site: ApplianceSite, snapids: list[str]) -> None:
     assert set(snapids) <= {s["id"] for s in site.snapshots()}, "a fault cost a snapshot"
 
 
-def _one_error_line(result, *words: str) -> None:
-    said = result.stdout + result.stderr
-    assert result.returncode != 0 and "Traceback" not in said, said
-    assert any(all(w in line for w in words) for line in said.splitlines()), said
-
-
 def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
     site.setup()
     site.backup("config")
-    daily_backups(site, 1)
+    site.daily_backups(1)
     _other_database_clone(site)
     before = len(site.server.calls)
-    daily_backups(site, 1)
-    calls = _storage_calls(site)[before:]
+    site.daily_backups(1)
+    calls = site.storage_calls()[before:]
     assert ("POST", "/api/storage/v1/pools/pool1/projects/backup/filesystems/orcl/snapshots") in calls
     for nth in range(1, len(calls) + 1):
         kept = [s["id"] for s in site.snapshots()]
@@ -232,7 +213,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
         result = site.script("backup.py", "orcl", "imagecopywithsnap")
         site.invariants.forget()                                    # type: ignore[union-attr]
         assert not site.server.faults, f"call {nth} of {calls} was not made"
-        _one_error_line(result, "zfssa: ", calls[nth - 1][0], "HTTP 500", "ERR_INTERNAL")
+        assert_one_error_line(result, "zfssa: ", calls[nth - 1][0], "HTTP 500", "ERR_INTERNAL")
         _assert_kept(site, kept)
         time.sleep(1.1)
 
@@ -240,12 +221,12 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
 def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
     site.setup()
     site.backup("config")
-    daily_backups(site, 2)
+    site.daily_backups(2)
     _other_database_clone(site)
     kept = [s["id"] for s in site.snapshots()]
     before = len(site.server.calls)
     site.ok(site.autorestore_run())
-    calls = _storage_calls(site)[before:]
+    calls = site.storage_calls()[before:]
     # dropping the clone: its check (is it a clone of orcl's?) and the DELETE
     drop = {i for i, (_, path) in enumerate(calls) if path.endswith("/filesystems/autorestore")}
     assert ("DELETE", "/api/storage/v1/pools/pool1/projects/backup/filesystems/autorestore") in calls
@@ -273,7 +254,7 @@ def test_the_appliance_answers_busy_then_works(site: ApplianceSite):
     site.backup("config")
     for _ in range(2):
         site.server.fail(nth=1, status=503, method="POST")
-    daily_backups(site, 1)
+    site.daily_backups(1)
     assert len(site.snapshots()) == 1
-    posts = [c for c in _storage_calls(site) if c[0] == "POST" and c[1].endswith("/orcl/snapshots")]
+    posts = [c for c in site.storage_calls() if c[0] == "POST" and c[1].endswith("/orcl/snapshots")]
     assert len(posts) == 3, "the snapshot was asked for three times: two busy answers, then done"
