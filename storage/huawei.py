@@ -48,6 +48,7 @@ from imagecopy.errors import ConfigError, StorageError, UsageError
 from imagecopy.keys import Key
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
+from .credentials import Credentials, from_environment, login_in, read_file
 from .http import ApiClient, HttpSettings, http_keys, url_path
 from .remote import new_snapshot, safe_name, snapshot_id_ok
 
@@ -84,13 +85,6 @@ _ID = re.compile(r"[A-Za-z0-9_.@-]{1,300}")
 
 
 @dataclass(frozen=True)
-class Credentials:
-    user: str
-    password: str
-    source: str             # where they were read, for messages (never the values)
-
-
-@dataclass(frozen=True)
 class DoradoSnapshot:
     """A ``listsnapshots`` record."""
 
@@ -114,12 +108,9 @@ def read_credentials(config: Configuration, env: Mapping[str, str] | None = None
 
     :raises ConfigError: when none is there, or one is incomplete (naming where, never the values).
     """
-    env = os.environ if env is None else env
-    user, password = env.get(ENV_USER, ""), env.get(ENV_PASSWORD, "")
-    if user or password:
-        if not (user and password):
-            raise ConfigError(f"{SECTION}: set both {ENV_USER} and {ENV_PASSWORD}, or neither")
-        return Credentials(user, password, f"${ENV_USER}/${ENV_PASSWORD}")
+    from_env = from_environment(os.environ if env is None else env, ENV_USER, ENV_PASSWORD, SECTION)
+    if from_env is not None:
+        return from_env
     home_file = (home or Path(os.path.expanduser("~"))) / HOME_FILE
     if home_file.is_file():
         parser = _parse(home_file)
@@ -135,25 +126,11 @@ def read_credentials(config: Configuration, env: Mapping[str, str] | None = None
 
 
 def _parse(path: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            parser.read_file(fh)
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ConfigError(f"{path}: cannot read the Dorado credentials: {first}") from None
-    return parser
+    return read_file(path, "the Dorado credentials")
 
 
 def _login_of(parser: configparser.ConfigParser, path: Path, section: str) -> Credentials:
-    values = []
-    for key in ("user", "password"):
-        if not parser.has_option(section, key) or not parser.get(section, key).strip():
-            raise ConfigError(f"{path}: [{section}] key '{key}' is missing")
-        values.append(parser.get(section, key).strip())
-    if path.stat().st_mode & 0o007:
-        log.warning("%s holds the Dorado password and is readable by others: chmod o-rwx %s", path, path)
-    return Credentials(values[0], values[1], f"{path} [{section}]")
+    return login_in(parser, path, section, "Dorado", source=f"{path} [{section}]")
 
 
 def envelope_text(response: Any) -> str:

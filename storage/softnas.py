@@ -31,12 +31,10 @@ snapshot).
 from __future__ import annotations
 
 import atexit
-import configparser
 import json
 import logging
 import os
 import re
-import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,6 +46,7 @@ from imagecopy.errors import ConfigError, StorageError
 from imagecopy.keys import Key
 
 from .base import CloneInfo, SnapHandlerWithoutClones, SnapshotInfo
+from .credentials import from_environment, login_in, read_file
 from .http import ApiClient, HttpSettings, http_keys
 from .remote import safe_name
 
@@ -88,33 +87,16 @@ def read_login(config: Configuration, env: Mapping[str, str] | None = None) -> t
 
     :raises ConfigError: when neither is there or one is incomplete (naming where, never the values).
     """
-    env = os.environ if env is None else env
-    user, password = env.get(ENV_USER, ""), env.get(ENV_PASSWORD, "")
-    if user or password:
-        if not (user and password):
-            raise ConfigError(f"{SECTION}: set both {ENV_USER} and {ENV_PASSWORD}, or neither")
-        return user, password, f"${ENV_USER}/${ENV_PASSWORD}"
+    from_env = from_environment(os.environ if env is None else env, ENV_USER, ENV_PASSWORD, SECTION)
+    if from_env is not None:
+        return from_env.user, from_env.password, from_env.source
     name = config.get("credentialsfile", SECTION, CRED_FILE).strip() or CRED_FILE
     path = files_dir(config.path) / Path(name).expanduser()     # an absolute name stays as it is
     if not path.is_file():
         raise ConfigError(f"{SECTION}: no SoftNAS login: create {path} with [{CRED_SECTION}] user and password, "
                           f"or set {ENV_USER} and {ENV_PASSWORD}")
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            parser.read_file(fh)
-        mode = os.stat(path).st_mode
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ConfigError(f"{path}: cannot read the SoftNAS login: {first}") from None
-    values = []
-    for key in ("user", "password"):
-        if not parser.get(CRED_SECTION, key, fallback="").strip():
-            raise ConfigError(f"{path}: [{CRED_SECTION}] key '{key}' is missing")
-        values.append(parser.get(CRED_SECTION, key).strip())
-    if mode & (stat.S_IROTH | stat.S_IWOTH):
-        log.warning("%s holds the SoftNAS password and is readable by others: chmod o-rwx %s", path, path)
-    return values[0], values[1], str(path)
+    login = login_in(read_file(path, "the SoftNAS login"), path, CRED_SECTION, "SoftNAS")
+    return login.user, login.password, login.source
 
 
 def parse_size(value: Any) -> int | None:

@@ -30,11 +30,9 @@ and the rest are the shared code of ``storage.base``.
 from __future__ import annotations
 
 import atexit
-import configparser
 import logging
 import os
 import re
-import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,6 +44,7 @@ from imagecopy.errors import ConfigError, StorageError
 from imagecopy.keys import Key
 
 from .base import CloneInfo, SnapHandler, SnapshotInfo
+from .credentials import Credentials, from_environment, login_in, read_file
 from .http import ApiClient, HttpSettings, http_keys, url_path
 from .remote import new_snapshot, safe_name, snapshot_id_ok
 
@@ -79,13 +78,6 @@ _APPLIANCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")
 
 
 @dataclass(frozen=True)
-class Credentials:
-    user: str
-    password: str
-    source: str             # where they were read, for messages (never the values)
-
-
-@dataclass(frozen=True)
 class ZfssaSnapshot:
     """A ``listsnapshots`` record: everything the one listing call told."""
 
@@ -101,42 +93,21 @@ def read_credentials(config: Configuration, env: Mapping[str, str] | None = None
 
     :raises ConfigError: when none is there, or one is incomplete (naming where, never the values).
     """
-    env = os.environ if env is None else env
-    user, password = env.get(ENV_USER, ""), env.get(ENV_PASSWORD, "")
-    if user or password:
-        if not (user and password):
-            raise ConfigError(f"{SECTION}: set both {ENV_USER} and {ENV_PASSWORD}, or neither")
-        return Credentials(user, password, f"${ENV_USER}/${ENV_PASSWORD}")
+    from_env = from_environment(os.environ if env is None else env, ENV_USER, ENV_PASSWORD, SECTION)
+    if from_env is not None:
+        return from_env
     name = config.get("credentialsfile", SECTION, CREDENTIALS_FILE).strip() or CREDENTIALS_FILE
     path = Path(name).expanduser()
     if not path.is_absolute():
         path = files_dir(config.path) / path
     if path.is_file():
-        return _credentials_file(path)
+        return login_in(read_file(path, "the appliance credentials"), path, CREDENTIALS_SECTION, "appliance",
+                        keys=("zfsuser", "zfspassword"))
     if config.has_section(CREDENTIALS_SECTION):
         return Credentials(config.get("zfsuser", CREDENTIALS_SECTION), config.get("zfspassword", CREDENTIALS_SECTION),
                            f"{config.path} [{CREDENTIALS_SECTION}]")
     raise ConfigError(f"{SECTION}: no appliance credentials: create {path} with [{CREDENTIALS_SECTION}] zfsuser "
                       f"and zfspassword, or set {ENV_USER} and {ENV_PASSWORD}")
-
-
-def _credentials_file(path: Path) -> Credentials:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            parser.read_file(fh)
-        mode = os.stat(path).st_mode
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ConfigError(f"{path}: cannot read the appliance credentials: {first}") from None
-    values = []
-    for key in ("zfsuser", "zfspassword"):
-        if not parser.has_option(CREDENTIALS_SECTION, key) or not parser.get(CREDENTIALS_SECTION, key).strip():
-            raise ConfigError(f"{path}: [{CREDENTIALS_SECTION}] key '{key}' is missing")
-        values.append(parser.get(CREDENTIALS_SECTION, key).strip())
-    if mode & (stat.S_IROTH | stat.S_IWOTH):
-        log.warning("%s holds the appliance password and is readable by others: chmod o-rwx %s", path, path)
-    return Credentials(values[0], values[1], str(path))
 
 
 def fault_text(response: Any) -> str:
