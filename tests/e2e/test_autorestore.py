@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import sqlite3
 import subprocess
@@ -200,8 +201,11 @@ def test_sigterm_mid_recover(site, victim):
     _wait_for(site.w / "autorestore" / "log" / "*-orcl.log", "ACTION: switch and recover")
     time.sleep(0.5)
     # to the script itself, not to runuser (which would SIGKILL it two seconds later)
-    pattern = f"^{site.box.python} {site.box.script('autorestore.py')}" if victim == "autorestore" else "bin/rman log"
-    subprocess.run(["pkill", "-TERM", "-f", pattern], check=False)
+    # this test's RMAN only: other test files run at the same time, each with its own Oracle home
+    pattern = (f"^{re.escape(site.box.python)} {re.escape(str(site.box.script('autorestore.py')))} "
+               f"{re.escape(str(site.cfg))}"
+               if victim == "autorestore" else f"{re.escape(str(site.w / 'oh'))}/bin/rman log")
+    subprocess.run(["pkill", "-TERM", "-f", pattern], check=True)     # exit 1: nothing matched
     out, _ = proc.communicate(timeout=300)
     # autorestore.py stopped: 143 as any script stopped by SIGTERM; RMAN stopped: one restore failed
     assert proc.returncode == (143 if victim == "autorestore" else 1), out
