@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,10 +34,10 @@ from . import backupmetrics, commands, continuity, dbparams, invariants, layout,
 from .config import Configuration
 from .effects import Effects
 from .errors import BackupError, BackupInvariantError, ConfigError, OracleError
-from .logs import redact
 from .oracle import OracleExec, marker_value, marker_values
 from .output import show
 from .quoting import literal
+from .schedule import set_schedule
 from .templates import Templates
 
 if TYPE_CHECKING:
@@ -412,7 +411,6 @@ class BackupJob:
         log.debug("Generated restore script:\n%s", text)
 
     def do_setschedule(self) -> None:
-        from .schedule import set_schedule
         set_schedule(self)
 
     def log_environment(self) -> None:
@@ -537,10 +535,3 @@ def takes_standby_logs(setting: str) -> bool:
         return True
     logfiles, roles = m.group(1).upper().rstrip("S"), m.group(2).upper()
     return logfiles in ("ALL_LOGFILE", "STANDBY_LOGFILE") and roles in ("ALL_ROLES", "STANDBY_ROLE")
-
-
-def new_user_password() -> str:
-    """A throwaway password for the locked scheduler user (nobody logs in as it)."""
-    password = "B" + secrets.token_hex(12)
-    redact(password)
-    return password

@@ -3,7 +3,8 @@
 Every nightly restore test records what happened (database, start, finish,
 success, how far the verified time was from the target, the snapshot, the
 target time, whether blocks were validated, and the whole session log);
-``report.py`` summarises it.  One small interface, :class:`Catalog`, with two
+``report.py`` summarises it.  One small interface, :class:`Catalog`
+(restorerecord.py), with two
 implementations chosen by ``[autorestore] autorestorecatalog``
 (:func:`open_catalog`):
 
@@ -31,16 +32,25 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from abc import ABC, abstractmethod
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from .config import Configuration
-from .errors import BackupError, ConfigError
+from .errors import ConfigError
 from .layout import tns_admin
-from .restorerecord import HISTORY_DAYS, LOG_COLUMN, ROW, RestoreResult, from_row, local_naive, summarize, to_row
+from .restorerecord import (
+    HISTORY_DAYS,
+    LOG_COLUMN,
+    ROW,
+    Catalog,
+    CatalogError,
+    RestoreResult,
+    from_row,
+    local_naive,
+    summarize,
+    to_row,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,58 +61,6 @@ CATALOG_FILE = "autorestore.db"
 SQLITE_RETENTION_DAYS = 365  # default of [autorestore] autorestorecatalogretention for the SQLite catalog
 RETENTION_KEY = "autorestorecatalogretention"
 SQLITE_TIMEOUT = 60.0       # seconds a writer waits for another restore's transaction
-
-
-class CatalogError(BackupError):
-    """The catalog cannot be opened, created, written or read."""
-
-
-class Catalog(ABC):
-    """Where restore results are kept.  Usable as a context manager (closes on exit)."""
-
-    retention_days: int | None = HISTORY_DAYS
-
-    @abstractmethod
-    def create(self) -> None:
-        """Create the schema; doing it again changes nothing."""
-
-    @abstractmethod
-    def record(self, result: RestoreResult) -> None:
-        """Store one result (recording the same run twice keeps one row) and drop expired rows."""
-
-    @abstractmethod
-    def history(self, db: str | None = None, *, since: datetime | None = None,
-                with_log: bool = True) -> list[RestoreResult]:
-        """Results oldest first, of ``db`` (or all) started at or after ``since``.
-
-        ``with_log=False`` leaves ``log_contents`` out (None): summaries need
-        no multi-megabyte logs.
-        """
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release the connection."""
-
-    def describe(self) -> str:
-        """Where the catalog is, for messages (never with a password)."""
-        return type(self).__name__
-
-    def summary(self, db: str, now: datetime | None = None) -> dict[str, Any]:
-        """:func:`summarize` over ``db``'s results of the last :data:`HISTORY_DAYS` days."""
-        now = local_naive(now or datetime.now())
-        rows = self.history(db, since=now - timedelta(days=HISTORY_DAYS), with_log=False)
-        return summarize(rows, now)
-
-    def _cutoff(self) -> datetime | None:
-        if self.retention_days is None:
-            return None
-        return local_naive(datetime.now()) - timedelta(days=self.retention_days)
-
-    def __enter__(self) -> Catalog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 # --------------------------------------------------------------------------- SQLite

@@ -38,10 +38,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .catalog import Catalog, CatalogError
 from .errors import ConfigError
 from .logs import redact
-from .restorerecord import HISTORY_DAYS, LOG_COLUMN, ROW, Column, RestoreResult, from_row, local_naive, to_row
+from .restorerecord import (
+    HISTORY_DAYS,
+    LOG_COLUMN,
+    ROW,
+    Catalog,
+    CatalogError,
+    Column,
+    RestoreResult,
+    from_row,
+    local_naive,
+    to_row,
+)
 
 log = logging.getLogger(__name__)
 

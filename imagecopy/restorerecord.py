@@ -7,12 +7,20 @@ was known when a step failed, and which step.  autorestore.py and restore.py
 record that same object; both catalogs (SQLite, Oracle) turn it into a row
 and back through the one column table :data:`ROW`.  Adding a recorded fact is
 one field here and one line in :data:`ROW` (and the column in both schemas).
+
+Where it is kept is :class:`Catalog`, the interface both catalogs implement;
+it lives here, not in catalog.py, so that catalog_oracle.py implements it
+without importing catalog.py, whose :func:`~imagecopy.catalog.open_catalog`
+imports catalog_oracle.py (no import cycle).
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
+
+from .errors import BackupError
 
 HISTORY_DAYS = 100          # the old catalog kept (and the old report averaged over) 100 days
 
@@ -149,3 +157,57 @@ def summarize(results: Iterable[RestoreResult], now: datetime | None = None,
                                   if r.verification_diff_seconds is not None]),
         "avg_restore_minutes": mean([r.duration_seconds / 60 for r in good if not r.validated]),
     }
+
+
+# --------------------------------------------------------------------------- where it is kept
+
+class CatalogError(BackupError):
+    """The catalog cannot be opened, created, written or read."""
+
+
+class Catalog(ABC):
+    """Where restore results are kept.  Usable as a context manager (closes on exit)."""
+
+    retention_days: int | None = HISTORY_DAYS
+
+    @abstractmethod
+    def create(self) -> None:
+        """Create the schema; doing it again changes nothing."""
+
+    @abstractmethod
+    def record(self, result: RestoreResult) -> None:
+        """Store one result (recording the same run twice keeps one row) and drop expired rows."""
+
+    @abstractmethod
+    def history(self, db: str | None = None, *, since: datetime | None = None,
+                with_log: bool = True) -> list[RestoreResult]:
+        """Results oldest first, of ``db`` (or all) started at or after ``since``.
+
+        ``with_log=False`` leaves ``log_contents`` out (None): summaries need
+        no multi-megabyte logs.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    def describe(self) -> str:
+        """Where the catalog is, for messages (never with a password)."""
+        return type(self).__name__
+
+    def summary(self, db: str, now: datetime | None = None) -> dict[str, Any]:
+        """:func:`summarize` over ``db``'s results of the last :data:`HISTORY_DAYS` days."""
+        now = local_naive(now or datetime.now())
+        rows = self.history(db, since=now - timedelta(days=HISTORY_DAYS), with_log=False)
+        return summarize(rows, now)
+
+    def _cutoff(self) -> datetime | None:
+        if self.retention_days is None:
+            return None
+        return local_naive(datetime.now()) - timedelta(days=self.retention_days)
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

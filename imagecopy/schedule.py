@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import sys
 import sysconfig
@@ -91,8 +92,6 @@ def set_schedule(job: BackupJob) -> None:
     user = f"{prefix}BACKUPEXEC"
     log.info("Scheduler user: %s%s", user, " (container database)" if prefix else "")
     existing = marker_values(out, "SCHEDULEUSER: ")
-    # A throwaway password for a locked account nobody logs in to; never logged.
-    from .backupjob import new_user_password
     script = ""
     if user not in existing:
         script += t.render("sql_schedule_user.sql", scheduleuser=user, userpassword=new_user_password())
@@ -118,3 +117,9 @@ def set_schedule(job: BackupJob) -> None:
     job.sqlplus(t.render("sql_schedule_create.sql", **values))
     log.info("Jobs %s.IMAGECOPY_JOB (%s) and %s.ARCHLOGBACKUP_JOB (%s) created", user, values["schedulebackup"],
              user, values["schedulearchlog"])
+
+def new_user_password() -> str:
+    """A throwaway password for the locked scheduler user (nobody logs in as it); never logged."""
+    password = "B" + secrets.token_hex(12)
+    redact(password)
+    return password

@@ -63,6 +63,50 @@ def test_library_code_never_imports_a_script():
     assert found == []
 
 
+def _library_imports() -> dict[str, set[str]]:
+    """Each library module → the library modules it imports, at run time (``TYPE_CHECKING``
+    blocks left out: they never run), inside functions too, where a hidden cycle would sit."""
+    import ast
+
+    modules = {f"{p.parent.name}.{p.stem}": p for p in [*REPO.glob("imagecopy/*.py"), *REPO.glob("storage/*.py")]}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name.split(".")[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                   and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = f"{package}.{base}" if base else package
+                found |= {base} | {f"{base}.{a.name}" for a in node.names}
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def test_library_modules_import_each_other_without_cycles():
+    """No cycle, not even one hidden in a function-level import (backupjob ↔ schedule had one)."""
+    graph = _library_imports()
+    cycles = []
+
+    def visit(node: str, path: list[str]) -> None:
+        for nxt in sorted(graph[node]):
+            if nxt == path[0]:
+                cycles.append(" → ".join([*path, nxt]))
+            elif nxt not in path and nxt > path[0]:     # each cycle once, from its smallest module
+                visit(nxt, [*path, nxt])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    assert cycles == []
+
+
 def test_library_code_does_not_print():
     """Results go through imagecopy/output.py (text, JSON, Nagios) and errors through imagecopy/cli.py."""
     import ast
