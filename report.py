@@ -23,7 +23,6 @@ Exit status 0; 2 for bad usage or a bad configuration.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -38,6 +37,7 @@ from imagecopy.catalog import Catalog, open_catalog
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, ConfigError
 from imagecopy.oracle import OracleExec, error_lines, marker_values
+from imagecopy.output import Listing, emit, show
 from imagecopy.templates import Templates
 
 USAGE = "Usage: report.py [comma separated list of databases] [--json]"
@@ -338,12 +338,12 @@ def report(names: list[str] | None, as_json: bool) -> int:
         for db in databases:
             rep = gather(config, db, catalog)
             reports.append(rep)
-            if not as_json:
-                print("\n".join(format_text(rep)), flush=True)
+            if not as_json:         # each database as soon as it is known: a slow one holds no other up
+                show("\n".join(format_text(rep)))
     finally:
         catalog.close()
     if as_json:
-        print(json.dumps({"databases": [to_json(r) for r in reports]}, indent=2))
+        emit(Listing({"databases": [to_json(r) for r in reports]}, ()), as_json=True)
     return EXIT_USAGE if any(r.config_error for r in reports) else 0
 
 
