@@ -7,7 +7,6 @@ from the main file; the login from the environment, that file or the main file.
 from __future__ import annotations
 
 import configparser
-import logging
 import os
 import re
 from pathlib import Path
@@ -16,9 +15,8 @@ from imagecopy import config as _config
 from imagecopy.config import Configuration
 from imagecopy.errors import ConfigError
 
+from .credentials import from_environment, login_in, read_file
 from .http import HttpSettings
-
-log = logging.getLogger(__name__)
 
 SECTION = "netapp"
 CRED_SECTION = "netappcredentials"
@@ -49,29 +47,20 @@ def credentials_file(config: Configuration) -> tuple[configparser.ConfigParser |
         if name != CRED_FILE:
             raise ConfigError(f"{config.path}: [{SECTION}] credentialsfile {path}: no such file")
         return None, path
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            parser.read_file(fh)
-    except OSError as exc:
-        raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}") from None
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot parse: {str(exc).splitlines()[0]}") from None
-    if parser.has_option(CRED_SECTION, "password") and path.stat().st_mode & 0o004:
-        log.warning("%s holds a password and is readable by every user: chmod o-rwx it", path)
-    return parser, path
+    return read_file(path, "the NetApp settings and login"), path
 
 
 def login(settings: Configuration, creds: configparser.ConfigParser | None, cred_path: Path) -> tuple[str, str]:
-    env_user, env_password = os.environ.get("NETAPP_USER"), os.environ.get("NETAPP_PASSWORD")
-    if env_user and env_password:
-        return env_user, env_password
-    for source in (creds, settings._parser):
-        if source is not None and source.has_option(CRED_SECTION, "user") \
-                and source.has_option(CRED_SECTION, "password"):
-            return source.get(CRED_SECTION, "user"), source.get(CRED_SECTION, "password")
-    raise ConfigError(f"no NetApp login: set [{CRED_SECTION}] user and password in {cred_path} "
-                      f"(or in {settings.path}), or NETAPP_USER and NETAPP_PASSWORD")
+    """The environment's pair, else ``[netappcredentials]`` of the credentials file, else of the main file."""
+    found = from_environment(os.environ, "NETAPP_USER", "NETAPP_PASSWORD", SECTION)
+    for parser, path in ((creds, cred_path), (settings._parser, settings.path)):
+        if found is None and parser is not None and parser.has_option(CRED_SECTION, "user") \
+                and parser.has_option(CRED_SECTION, "password"):
+            found = login_in(parser, path, CRED_SECTION, "NetApp")
+    if found is None:
+        raise ConfigError(f"no NetApp login: set [{CRED_SECTION}] user and password in {cred_path} "
+                          f"(or in {settings.path}), or NETAPP_USER and NETAPP_PASSWORD")
+    return found.user, found.password
 
 
 def http_settings(settings: Configuration, directory: Path, base_url: str) -> HttpSettings:

@@ -9,6 +9,7 @@ storage call of a daily backup's and a nightly restore test's storage work.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -95,7 +96,7 @@ cacert: ca.pem
 
 
 def test_an_old_configuration_and_credentials_file_work_unchanged(netapp: NetappBackend, tmp_path: Path,
-                                                                  monkeypatch):
+                                                                  monkeypatch, caplog):
     """As the old toolset's users have them: no svm, the login and [netapp] in netappcredentials.cfg
     beside the configuration (installed layout), cacert a file name in certs/ there."""
     fill(netapp)
@@ -119,7 +120,15 @@ def test_an_old_configuration_and_credentials_file_work_unchanged(netapp: Netapp
     with pytest.raises(StorageError, match="HTTP 401") as err:
         create_snapper(Configuration(main, section="orcl", env={}), "orcl").snapshots()
     assert "wrong-one" not in str(err.value)
+    # half of the pair is a mistake, not a reason to fall back to the file
     monkeypatch.delenv("NETAPP_USER")
+    with pytest.raises(ConfigError, match="set both NETAPP_USER and NETAPP_PASSWORD, or neither"):
+        create_snapper(Configuration(main, section="orcl", env={}), "orcl")
+    monkeypatch.delenv("NETAPP_PASSWORD")
+    creds.chmod(0o644)
+    with caplog.at_level(logging.WARNING):
+        create_snapper(Configuration(main, section="orcl", env={}), "orcl").snapshots()
+    assert f"{creds} holds the NetApp password and is readable by others" in caplog.text
     creds.unlink()
     with pytest.raises(ConfigError, match="no NetApp login.*NETAPP_USER"):
         create_snapper(Configuration(main, section="orcl", env={}), "orcl")
