@@ -11,6 +11,7 @@ when the host is not declared a sandbox.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import random
@@ -221,27 +222,57 @@ def run_parallel(config: Configuration, cfgfile: Path, dbs: list[str], parallel:
     return failed
 
 
-def parse_args(argv: list[str]) -> tuple[str, str | None, int | None]:
-    """(configuration file, choice, slot); ``--slot=N`` is internal: a child of a parallel run.
+def parser() -> runner.ArgParser:
+    p = runner.ArgParser("autorestore.py", USAGE.splitlines()[0], allow_abbrev=False,
+                         description="The nightly restore test of every database with autorestoreenabled.")
+    p.add_argument("config", nargs="?", metavar="configuration file", help="the configuration file")
+    p.add_argument("choice", nargs="?", metavar="[!]db",
+                   help="restore only this database; !db: all enabled databases but this one")
+    p.add_argument("--createcatalog", dest="listing", action="append_const", const="--createcatalog",
+                   help="create the results catalog")
+    p.add_argument("--listvalidationdates", dest="listing", action="append_const", const="--listvalidationdates",
+                   help="when each database is next validated block by block")
+    p.add_argument("--slot", action="append", help=argparse.SUPPRESS)     # internal: a child of a parallel run
+    return p
 
-    :raises UsageError: with the usage text, or the reason a slot is refused.
+
+def parse_args(argv: list[str]) -> tuple[str, str | None, int | None] | None:
+    """(configuration file, choice, slot), None after ``--help``; ``--slot=N`` is internal: a child of a
+    parallel run.  The choice is a database, ``!db``, ``--createcatalog`` or ``--listvalidationdates``.
+
+    :raises UsageError: with the usage text, or the reason a slot or an option is refused.
     """
+    odd = [a for a in argv if _misread(a)]
+    try:
+        args, extras = parser().parse_known_intermixed_args([a for a in argv if a not in odd])
+    except runner.HelpShown:
+        return None
     slot = None
-    rest = []
-    for a in argv:
-        if a.startswith("--slot="):
-            value = a.split("=", 1)[1]
-            if not value.isdigit() or not 1 <= int(value) <= 999:
-                raise UsageError(f"--slot must be a number from 1 to 999, not {value!r}")
-            slot = int(value)
-        else:
-            rest.append(a)
-    if len(rest) not in (1, 2) or rest[0].startswith("-") or not rest[0].strip():
+    for value in args.slot or []:
+        value = value if isinstance(value, str) else "--"    # argparse before Python 3.12 reads "--" as []
+        if not value.isdigit() or not 1 <= int(value) <= 999:
+            raise UsageError(f"--slot must be a number from 1 to 999, not {value!r}")
+        slot = int(value)
+    unknown = [a for a in argv if a in odd or (a in extras and a.startswith("-"))]
+    words = [w for w in (args.config, args.choice) if w is not None] + [a for a in extras if a not in unknown]
+    given = [*words, *(args.listing or []), *unknown]
+    first = next((a for a in argv if not a.startswith("--slot=")), "-")
+    # The configuration file comes first, then at most one more argument.
+    if len(given) not in (1, 2) or first.startswith("-") or not words or not words[0].strip():
         raise UsageError(USAGE)
-    choice = rest[1] if len(rest) == 2 else None
+    choice = given[1] if len(given) == 2 else None
     if slot is not None and (choice is None or choice.startswith(("-", "!"))):
         raise UsageError("--slot needs one database name")
-    return rest[0], choice, slot
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]} (see autorestore.py without arguments)")
+    return words[0], choice, slot
+
+
+def _misread(arg: str) -> bool:
+    """An unknown option that argparse would misread: "--" (no end of the options here), "--slot"
+    without "=N", a flag given a value ("--createcatalog=x"), letters after -h ("-hx")."""
+    return arg in ("--", "--slot") or (arg.startswith("-h") and arg != "-h") or (
+        arg.startswith("-") and "=" in arg and arg.split("=")[0] != "--slot")
 
 
 def listing(config: Configuration, choice: str) -> int:
@@ -308,10 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     runner.start()
     argv = sys.argv[1:] if argv is None else argv
     try:
-        config_name, choice, slot = parse_args(argv)
+        parsed = parse_args(argv)
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    if parsed is None:
+        return 0
+    config_name, choice, slot = parsed
     if os.geteuid() == 0:
         # The old toolset exited 0 here; a cron job run as root would then "succeed" every night.
         print("No, I will not run as root.", file=sys.stderr)

@@ -19,6 +19,7 @@ broken setup is never mistaken for an old backup.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from dataclasses import dataclass
@@ -58,19 +59,27 @@ class Command:
     until: date | None = None
 
 
-def parse_args(argv: list[str]) -> Command | None:
-    """The command line as a ``Command``; None for ``--help``.
+def parser() -> runner.ArgParser:
+    p = runner.ArgParser("zsnapper.py", USAGE, allow_abbrev=False,
+                         description="A database's snapshots and clones, by hand and for monitoring.")
+    p.add_argument("words", nargs="*", metavar="db action [name]",
+                   help=f"the database (configuration section), one of {', '.join(ACTIONS)}, "
+                        "and the snapshot id or clone name the action takes")
+    p.add_argument("--json", action="store_true", help=f"JSON instead of lines ({', '.join(sorted(JSON_ACTIONS))})")
+    p.add_argument("--dry-run", action="store_true", help="clean: what would be dropped and why; nothing dropped")
+    p.add_argument("--reason", action="append", metavar="TEXT", help="pin: who asked for it, and why")
+    p.add_argument("--until", action="append", metavar="YYYY-MM-DD", help="pin: the last day it protects")
+    return p
 
-    :raises UsageError: with the reason, for anything else that does not fit.
+
+def parse_args(argv: list[str]) -> Command | None:
+    """The command line as a ``Command``; None for ``--help`` (wherever it is).
+
+    :raises UsageError: with the reason, for anything that does not fit.
     """
     if any(a in ("-h", "--help") for a in argv):
         return None
-    argv, values = _value_options(argv)
-    options = [a for a in argv if a.startswith("-")]
-    words = [a for a in argv if not a.startswith("-")]
-    unknown = sorted(set(options) - {"--json", "--dry-run"})
-    if unknown:
-        raise UsageError(f"unknown option {unknown[0]}")
+    args, words, values = _read(argv)
     if len(words) < 2:
         raise UsageError("a database and an action are needed")
     db, action, names = words[0], words[1], words[2:]
@@ -79,9 +88,9 @@ def parse_args(argv: list[str]) -> Command | None:
     if len(names) != ACTIONS[action]:
         wanted = "a name" if ACTIONS[action] else "no name"
         raise UsageError(f"{action} takes {wanted}")
-    if "--json" in options and action not in JSON_ACTIONS:
+    if args.json and action not in JSON_ACTIONS:
         raise UsageError(f"--json does not apply to {action}")
-    if "--dry-run" in options and action != "clean":
+    if args.dry_run and action != "clean":
         raise UsageError("--dry-run applies to clean only")
     if values and action != "pin":
         raise UsageError(f"{sorted(values)[0]} applies to pin only")
@@ -91,28 +100,52 @@ def parse_args(argv: list[str]) -> Command | None:
     validate_name(db, "database name")
     kind = "snapshot id" if action in ("clone", "pin", "unpin") else "clone name"
     name = validate_name(names[0], kind) if names else None
-    return Command(db, action, name, "--json" in options, "--dry-run" in options,
-                   values.get("--reason", "").strip() or None, until)
+    return Command(db, action, name, args.json, args.dry_run, values.get("--reason", "").strip() or None, until)
 
 
-def _value_options(argv: list[str]) -> tuple[list[str], dict[str, str]]:
-    """``argv`` without the options that take a value, and those values."""
-    rest: list[str] = []
-    values: dict[str, str] = {}
+def _read(argv: list[str]) -> tuple[argparse.Namespace, list[str], dict[str, str]]:
+    """argparse's reading of ``argv`` (options before or after the words): the namespace, the
+    words (database, action, name) and the value options given.
+
+    :raises UsageError: for a value option given twice or without a value, or an unknown option.
+    """
+    argv = _attach_values(argv)
+    odd = {a for a in argv if _misread(a)}      # nor a bare value option: it has no value
+    args, extras = parser().parse_known_intermixed_args([a for a in argv if a not in odd and a not in VALUE_OPTIONS])
+    # (argparse before Python 3.12 reads the value "--" as an empty list)
+    given = {name: [v if isinstance(v, str) else "--" for v in found] for name in VALUE_OPTIONS
+             if (found := getattr(args, name[2:])) is not None}
+    named = [a.partition("=")[0] for a in argv if "=" in a and a.partition("=")[0] in given]
+    twice = [name for i, name in enumerate(named) if name in named[:i]]      # the first repeat named
+    if twice:
+        raise UsageError(f"{twice[0]} given twice")
+    bare = [a for a in argv if a in VALUE_OPTIONS]
+    if bare:
+        raise UsageError(f"{bare[0]} needs a value")
+    words = [*args.words, *extras]
+    # "-1" and "-" reach argparse's words: options all the same.
+    unknown = sorted({a for a in words if a.startswith("-")} | odd)
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]}")
+    return args, words, {name: found[0] for name, found in given.items()}
+
+
+def _misread(arg: str) -> bool:
+    """An unknown option that argparse would misread: "--" (no end of the options here), a
+    flag given a value ("--json=1"), letters after -h ("-hx")."""
+    return arg == "--" or (arg.startswith("-h") and arg != "-h") or (
+        arg.startswith("-") and "=" in arg and arg.split("=")[0] not in VALUE_OPTIONS)
+
+
+def _attach_values(argv: list[str]) -> list[str]:
+    """``--reason TEXT`` as ``--reason=TEXT``: the word after a value option is its value, whatever
+    it looks like (``--reason -x``); a value option with nothing after it stays bare."""
+    out: list[str] = []
     args = iter(argv)
     for arg in args:
-        name, eq, value = arg.partition("=")
-        if name in VALUE_OPTIONS:
-            if not eq:
-                value = next(args, None)
-                if value is None:
-                    raise UsageError(f"{name} needs a value")
-            if name in values:
-                raise UsageError(f"{name} given twice")
-            values[name] = value
-        else:
-            rest.append(arg)
-    return rest, values
+        value = next(args, None) if arg in VALUE_OPTIONS else None
+        out.append(arg if value is None else f"{arg}={value}")
+    return out
 
 
 def _until(text: str) -> date:
@@ -250,23 +283,28 @@ def _setup_logging() -> None:
         root.setLevel(logging.WARNING)
 
 
+def usage_error(argv: list[str], exc: UsageError) -> int:
+    """A Nagios check's bad usage is UNKNOWN (3, one line, as a plugin answers); any other
+    action's is ``ERROR: <reason>`` and the usage line on stderr, exit 2."""
+    words = [a for a in _attach_values(argv) if not a.startswith("-")]
+    if set(words[1:2]) & NAGIOS_ACTIONS:
+        return unknown(f"bad usage: {exc}", "--json" in argv)
+    print(f"ERROR: {exc}", file=sys.stderr)
+    print(USAGE, file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one zsnapper command; return its exit code (never raises, never exits)."""
     runner.start()
     args = sys.argv[1:] if argv is None else list(argv)
     _setup_logging()
-    words = [a for a in args if not a.startswith("-")]
-    is_check = bool(set(words[1:2]) & NAGIOS_ACTIONS)
     try:
         cmd = parse_args(args)
     except UsageError as exc:
-        if is_check:
-            return unknown(f"bad usage: {exc}", "--json" in args)
-        print(f"ERROR: {exc}", file=sys.stderr)
-        print(USAGE, file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(args, exc)
     if cmd is None:
-        print(USAGE)
+        print(parser().format_help(), end="")
         return 0
     if cmd.action in NAGIOS_ACTIONS:
         return runner.guarded(lambda: do_checkage(cmd))

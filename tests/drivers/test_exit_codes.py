@@ -50,6 +50,13 @@ TABLE = [
     ("zsnapper.py", ["orcl", "create"], "sigint", 130, "Interrupted"),
     ("zsnapper.py", ["orcl", "checkage"], "bug", 3, "UNKNOWN"),
     ("zsnapper.py", ["orcl", "nosuch"], "usage", 2, "unknown action"),
+    ("zsnapper.py", ["orcl", "list", "--bogus"], "usage", 2, "unknown option --bogus"),
+    ("zsnapper.py", ["orcl", "clone"], "usage", 2, "clone takes a name"),
+    ("zsnapper.py", ["orcl", "pin", "orcl-20260101T000000"], "usage", 2, "pin needs --reason"),
+    # a Nagios check answers a bad usage as a plugin: one UNKNOWN line, exit 3
+    ("zsnapper.py", ["orcl", "checkage", "--bogus"], "usage", 3, "UNKNOWN: bad usage: unknown option --bogus"),
+    ("zsnapper.py", ["orcl", "checkverified", "x"], "usage", 3, "UNKNOWN: bad usage: checkverified takes no name"),
+    ("zsnapper.py", ["--until", "2099-01-01", "orcl", "checkage"], "usage", 3, "UNKNOWN: bad usage: --until"),
     ("zsnapper.py", ["--help"], "help", 0, None),
     ("zvolume.py", ["orcl", "create"], "bug", 1, "Unexpected error: ZeroDivisionError"),
     ("zvolume.py", ["orcl", "create"], "sigterm", 143, "Interrupted"),
@@ -65,6 +72,13 @@ TABLE = [
     # these tests run as root: the restore scripts refuse it (the old toolset exited 0)
     ("restore.py", ["backup.cfg", "orcl", "--yes"], "root", 2, "will not run as root"),
     ("autorestore.py", ["backup.cfg"], "root", 2, "will not run as root"),
+    # usage errors come first, before the root and sandbox checks
+    ("autorestore.py", [], "usage", 2, "Usage: autorestore.py"),
+    ("autorestore.py", ["backup.cfg", "orcl", "x"], "usage", 2, "Usage: autorestore.py"),
+    ("autorestore.py", ["backup.cfg", "--bogus"], "usage", 2, "unknown option --bogus"),
+    ("autorestore.py", ["backup.cfg", "orcl", "--slot=0"], "usage", 2, "--slot must be a number"),
+    ("autorestore.py", ["backup.cfg", "--slot=1"], "usage", 2, "--slot needs one database name"),
+    ("autorestore.py", ["--help"], "help", 0, None),
     ("restore.py", ["--help"], "help", 0, None),
 ]
 
@@ -104,5 +118,7 @@ def test_exit_code(site: Path, script: str, args: list[str], mode: str, code: in
         assert word in text, (result.stdout, result.stderr)
     if mode in ("bug", "sigterm", "sigint") and code != 3:
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    if script == "zsnapper.py" and code == 3:
+        assert result.stdout.count("\n") == 1 and result.stderr == "", (result.stdout, result.stderr)
     if mode == "help":
         assert result.stdout.startswith("Usage:") or "usage" in result.stdout.lower()
