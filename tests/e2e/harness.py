@@ -1,32 +1,53 @@
-"""The one end-to-end harness of the sandboxed tests: a site where the scripts run as the test user.
+"""The one end-to-end harness: a work directory, its backup.cfg and the ways to run the scripts.
 
-A :class:`SandboxSite` is a work directory in the sandbox (``sandbox.py``:
-the project copied where the unprivileged test user can run it), a
-``backup.cfg`` written by the one configuration builder (``siteconfig.py``),
-simulated databases under ``oh/`` and the ways to run the scripts and check
-what they did.  The storage-specific sites build on it:
+A :class:`Harness` is a work directory (``root``) with the directories the
+configuration names, a ``backup.cfg`` (``config``) written by the one
+configuration builder (``siteconfig.py``), the environment the scripts see
+(``BACKUPCONFIG`` and ``extra_env``), and the ways to run them: ``script``
+(a CompletedProcess), ``zsnapper``, ``backup`` (which asserts the backup
+invariants of ``invariants.py`` after each daily job: ``checker``) and ``ok``.
 
-* ``test_autorestore.Site``: localfs under the work directory, several databases;
-* ``storagesite.StorageSite``: a ZFS dataset or a btrfs subvolume, here or over SSH;
-* ``appliance_site.ApplianceSite``: an appliance's REST API test server.
+How a process starts is the one thing that differs, and a *runner* decides it
+(``env``, ``script``, ``py``, ``give``):
 
-(``conftest.Env`` is the other harness: the scripts run as root against an
-in-process simulator, for the tests that look inside the database.)
+* :class:`sandbox.Sandbox`: as the unprivileged test user, from a copy of the
+  project (the restore scripts refuse root).  :class:`SandboxSite` is a harness
+  with that runner and a simulated Oracle home of its own under ``oh/``, driven
+  through the simulator's command line; the storage-specific sites build on it:
+
+  * ``test_autorestore.Site``: localfs under the work directory, several databases;
+  * ``storagesite.StorageSite``: a ZFS dataset or a btrfs subvolume, here or over SSH;
+  * ``appliance_site.ApplianceSite``: an appliance's REST API test server.
+
+* :class:`Direct`: as the current user (root in CI), with this interpreter, from
+  the checkout (or a copy with edited templates).  ``conftest.Env`` is a harness
+  with that runner, against the in-process simulator of ``tests/conftest.py``,
+  for the tests that look inside the database.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from oracle_sim import clock, truth
 
 from . import siteconfig
-from .sandbox import Sandbox
+from .invariants import BackupInvariants, check_after_backup
+from .sandbox import REPO, Sandbox
 
 DBID = 1433672784       # database orcl's DBID in every site that has one database
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    """The output of a run that must have succeeded."""
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess, *words: str) -> None:
@@ -36,41 +57,140 @@ def assert_one_error_line(result: subprocess.CompletedProcess, *words: str) -> N
     assert any(all(w in line for w in words) for line in said.splitlines()), said
 
 
-class SandboxSite:
+class Runner(Protocol):
+    """How the scripts' processes start (:class:`Direct`, :class:`sandbox.Sandbox`)."""
+
+    python: str
+
+    def env(self, **extra: str) -> dict[str, str]: ...
+
+    def script(self, name: str) -> str: ...
+
+    def py(self, *args: str, env: dict[str, str] | None = None,
+           timeout: float = 300) -> subprocess.CompletedProcess: ...
+
+    def give(self, path: Path) -> None: ...
+
+
+@dataclass
+class Direct:
+    """The scripts of ``app`` run as the current user with this interpreter, in ``cwd``."""
+
+    app: Path = REPO
+    cwd: Path | None = None
+    python: str = sys.executable
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("ORACLE_SID", None)
+        env.pop("BACKUP_LOG_TO_SCREEN", None)
+        env.update(extra)
+        return env
+
+    def script(self, name: str) -> str:
+        return str(self.app / name)
+
+    def py(self, *args: str, env: dict[str, str] | None = None,
+           timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([self.python, *args], capture_output=True, text=True, env=env or self.env(),
+                              timeout=timeout, cwd=self.cwd)
+
+    def give(self, path: Path) -> None:
+        """Files are the current user's already."""
+
+
+class Harness:
     """See the module docstring."""
 
-    def __init__(self, box: Sandbox, name: str):
-        self.box = box
-        self.w = box.workdir(name)
-        siteconfig.make_dirs(self.w)
-        box.give(self.w)
-        self.cfg = self.w / "backup.cfg"
+    def __init__(self, runner: Runner, root: Path, db: str = "orcl", config: Path | None = None):
+        self.runner = runner
+        self.root = root
+        self.config = config or root / "backup.cfg"
+        self.db = db                    # the database backup, zsnapper and checker mean by default
         self.extra_env: dict[str, str] = {}
+        self.invariants: dict[str, BackupInvariants] = {}
         self.cleanups: list[Callable[[], None]] = []
+        siteconfig.make_dirs(root)
+        runner.give(root)
+
+    # -- where things are ------------------------------------------------------------------
+    @property
+    def backupdest(self) -> Path:
+        """Where the backup areas are (``backupdest`` of the configuration)."""
+        return self.root / "backup"
+
+    @property
+    def area(self) -> Path:
+        """The backup area of database ``db``."""
+        return self.backupdest / self.db
+
+    def snapshot_root(self, db: str) -> Path:
+        """Where this host sees the snapshots of database ``db`` (for the backup invariants)."""
+        return self.root / "snapshots" / db
+
+    def save_config(self, text: str) -> None:
+        """backup.cfg, readable by whoever runs the scripts."""
+        self.config.write_text(text)
+        self.runner.give(self.config)
+
+    # -- running ---------------------------------------------------------------------------
+    ok = staticmethod(ok)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return self.runner.env(BACKUPCONFIG=str(self.config), **{**self.extra_env, **extra})
+
+    def script(self, name: str, *args: str, timeout: float = 300, env: dict[str, str] | None = None,
+               **extra: str) -> subprocess.CompletedProcess:
+        """One of the project's scripts (``env`` replaces, ``extra`` adds to the environment)."""
+        return self.runner.py(self.runner.script(name), *args, env=env or self.env(**extra), timeout=timeout)
+
+    def zsnapper(self, action: str, *args: str, db: str | None = None, **kw) -> subprocess.CompletedProcess:
+        return self.script("zsnapper.py", db or self.db, action, *args, **kw)
+
+    def backup(self, action: str, *args: str, db: str | None = None, **kw) -> subprocess.CompletedProcess:
+        """backup.py of database ``db`` (default: ``self.db``); the backup invariants asserted after it."""
+        db = db or self.db
+        result = self.script("backup.py", db, action, *args, **kw)
+        check_after_backup(self.checker(db), action, args, result)
+        return result
+
+    def checker(self, db: str | None = None) -> BackupInvariants:
+        """The backup invariants of a database (default: ``self.db``; see invariants.py)."""
+        db = db or self.db
+        if db not in self.invariants:
+            self.invariants[db] = BackupInvariants(self.backupdest / db, self.snapshot_root(db))
+        return self.invariants[db]
+
+    def close(self) -> None:
+        for fn in reversed(self.cleanups):
+            fn()
+        self.cleanups.clear()
+
+
+class SandboxSite(Harness):
+    """A harness whose scripts run as the test user, with a simulated Oracle home under ``oh/``."""
+
+    def __init__(self, box: Sandbox, name: str):
+        super().__init__(box, box.workdir(name))
+        self.box = box
+
+    @property
+    def w(self) -> Path:
+        """The work directory (``root``)."""
+        return self.root
+
+    @property
+    def cfg(self) -> Path:
+        """backup.cfg (``config``)."""
+        return self.config
 
     @property
     def state(self) -> Path:
         """The simulator's state directory (its history of every change: ``truth.py``)."""
-        return self.w / "oh" / "simstate"
-
-    # -- running ---------------------------------------------------------------------------
-    def ok(self, result: subprocess.CompletedProcess) -> str:
-        assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-        return result.stdout
+        return self.root / "oh" / "simstate"
 
     def simctl(self, *args: str, timeout: float = 7200) -> str:
-        return self.ok(self.box.py("-m", "oracle_sim.cli", "--home", str(self.w / "oh"), *args, timeout=timeout))
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return self.box.env(BACKUPCONFIG=str(self.cfg), **{**self.extra_env, **extra})
-
-    def script(self, name: str, *args: str, timeout: float = 300, env: dict[str, str] | None = None,
-               **extra: str) -> subprocess.CompletedProcess:
-        """One of the project's scripts as the test user (``env`` replaces, ``extra`` adds to the environment)."""
-        return self.box.py(self.box.script(name), *args, env=env or self.env(**extra), timeout=timeout)
-
-    def zsnapper(self, *args: str, db: str = "orcl", **extra: str) -> subprocess.CompletedProcess:
-        return self.script("zsnapper.py", db, *args, **extra)
+        return self.ok(self.box.py("-m", "oracle_sim.cli", "--home", str(self.root / "oh"), *args, timeout=timeout))
 
     # -- checks ----------------------------------------------------------------------------
     def assert_opened_at(self, lasttime: str, sid: str = "ar", dbid: int = DBID) -> None:
@@ -82,8 +202,3 @@ class SandboxSite:
         for file_no, info in opened[-1]["files"].items():
             expected = truth.blocks_as_of(self.state, dbid, int(file_no), scn, header=info["header"])
             assert info["blocks"] == [hashlib.sha256(expected[b]).hexdigest() for b in sorted(expected)], file_no
-
-    def close(self) -> None:
-        for fn in reversed(self.cleanups):
-            fn()
-        self.cleanups.clear()

@@ -37,7 +37,8 @@ def ensure_user(name: str = TEST_USER) -> pwd.struct_passwd:
 
 @dataclass
 class Sandbox:
-    """A world-readable copy of the project and the account that runs it."""
+    """A world-readable copy of the project and the account that runs it (one of the two runners
+    of ``harness.py``: ``env``, ``script``, ``py``, ``give``)."""
 
     base: Path
     python: str
