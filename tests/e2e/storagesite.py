@@ -20,7 +20,6 @@ from drivers.facilities import need
 
 from . import siteconfig
 from .harness import DBID, SandboxSite
-from .invariants import BackupInvariants, check_after_backup
 from .sandbox import Sandbox, build_sandbox
 
 BLOCK = 8192
@@ -56,7 +55,6 @@ class StorageSite(SandboxSite):
         self.storage, self.generic = self._storage(name)
         self.autorestore: dict[str, object] = {"autorestoresid": "ar"}
         self.database: dict[str, dict[str, object]] = {}
-        self.invariants: BackupInvariants | None = None
 
     def _storage(self, name: str) -> tuple[dict, dict]:
         tag = "".join(ch for ch in name if ch.isalnum())[-20:]
@@ -96,8 +94,12 @@ class StorageSite(SandboxSite):
         return self.kind.split("-")[0]
 
     @property
-    def area(self) -> Path:
-        return Path(self.generic["backupdest"]) / "orcl"
+    def backupdest(self) -> Path:
+        return Path(self.generic["backupdest"])
+
+    def snapshot_root(self, db: str) -> Path:
+        # btrfs: the snapshot directory; ZFS: a path that does not exist (none for the invariants to read)
+        return Path(str(self.storage.get("btrfs", {}).get("snapshotdir", self.w / "no-snapshot-dirs")))
 
     def autorestore_run(self, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
         """One nightly restore test of every enabled database (``env``: extra environment)."""
@@ -105,10 +107,9 @@ class StorageSite(SandboxSite):
 
     def write_config(self) -> None:
         """(Re)write backup.cfg from ``generic``, ``storage``, ``autorestore`` and ``database``."""
-        self.cfg.write_text(siteconfig.render(self.w, self.w / "oh", {"orcl": DBID}, generic=self.generic,
-                                              storage=self.storage, autorestore=self.autorestore,
-                                              database=self.database))
-        self.box.give(self.cfg)
+        self.save_config(siteconfig.render(self.w, self.w / "oh", {"orcl": DBID}, generic=self.generic,
+                                           storage=self.storage, autorestore=self.autorestore,
+                                           database=self.database))
 
     def setup(self, verify: str | None = None, blocks: int | None = None) -> None:
         """The database, the configuration, the backup volume; ``verify`` replaces the restore
@@ -126,20 +127,12 @@ class StorageSite(SandboxSite):
         # The DBA gives the new backup area to the database's OS user.
         subprocess.run(["chown", "-R", f"{self.box.user.pw_uid}:{self.box.user.pw_gid}", str(self.area)],
                        check=True)
-        snaproot = Path(str(self.storage.get("btrfs", {}).get("snapshotdir", self.w / "no-snapshot-dirs")))
-        self.invariants = BackupInvariants(self.area, snaproot)
-
-    def backup(self, action: str, timeout: float = 300) -> str:
-        result = self.script("backup.py", "orcl", action, timeout=timeout)
-        assert self.invariants is not None
-        check_after_backup(self.invariants, action, (), result)
-        return self.ok(result)
 
     def snapshots(self) -> list[dict]:
-        return json.loads(self.ok(self.script("zsnapper.py", "orcl", "list", "--json")))
+        return json.loads(self.ok(self.zsnapper("list", "--json")))
 
     def clones(self) -> list[dict]:
-        return json.loads(self.ok(self.script("zsnapper.py", "orcl", "listclones", "--json")))
+        return json.loads(self.ok(self.zsnapper("listclones", "--json")))
 
     def clone_path(self, clonename: str) -> Path:
         """Where the storage puts clone ``clonename`` on this host (known before it exists)."""
@@ -149,9 +142,9 @@ class StorageSite(SandboxSite):
 
     def lasttime(self, snapid: str) -> str:
         """The recovery target recorded in a snapshot, read from a clone of it made with zsnapper."""
-        self.ok(self.script("zsnapper.py", "orcl", "clone", snapid))
+        self.ok(self.zsnapper("clone", snapid))
         [clone] = self.clones()
         assert clone["origin"] == snapid and clone["clonename"].startswith(f"{snapid}_clone_")
         text = (Path(clone["mountpoint"]) / "autorestore.cfg").read_text()
-        self.ok(self.script("zsnapper.py", "orcl", "dropclone", clone["clonename"]))
+        self.ok(self.zsnapper("dropclone", clone["clonename"]))
         return [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("lasttime")][0]

@@ -19,7 +19,6 @@ from oracle_sim.instance import Instance
 
 from . import siteconfig
 from .harness import SandboxSite
-from .invariants import BackupInvariants, check_after_backup
 from .sandbox import Sandbox, build_sandbox
 
 pytestmark = pytest.mark.slow
@@ -37,32 +36,24 @@ class Site(SandboxSite):
     def __init__(self, box: Sandbox, name: str):
         super().__init__(box, name)
         self.dbs: dict[str, int] = {}
-        self.invariants: dict[str, BackupInvariants] = {}
 
     def write_config(self, modulus: int = 0, parallel: int = 1, verify: dict[str, str] | None = None) -> None:
-        self.cfg.write_text(siteconfig.render(
+        self.save_config(siteconfig.render(
             self.w, self.w / "oh", self.dbs,
             autorestore={"autorestoremodulus": modulus, "autorestoreparallel": parallel,
                          "autorestoremetricsfile": f"{self.w}/autorestore/oib.prom", "autorestoresid": "ar"},
             database={db: {"customverifydate": query} for db, query in (verify or {}).items()}))
-        self.box.give(self.cfg)
 
     def add_db(self, db: str, dbid: int) -> None:
         self.simctl("create", "--name", db, "--dbid", str(dbid), "--oradata", str(self.w / "oradata"),
                     "--fra", str(self.w / "fra"))
         self.dbs[db] = dbid
 
-    def backup(self, db: str, action: str) -> str:
-        result = self.script("backup.py", db, action)
-        checker = self.invariants.setdefault(db, BackupInvariants(self.w / "backup" / db, self.w / "snapshots" / db))
-        check_after_backup(checker, action, (), result)
-        return self.ok(result)
-
     def cycles(self, n: int = 3, workload: tuple[str, ...] = ("-n", "8", "--advance", "1")) -> None:
         for _ in range(n):
             for db in self.dbs:
                 self.simctl("workload", "--sid", db, *workload)
-                self.backup(db, "imagecopywithsnap")
+                self.ok(self.backup("imagecopywithsnap", db=db))
             time.sleep(1.1)
 
     def autorestore(self, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -100,7 +91,7 @@ def configured(site: Site, dbs=(("orcl", 1433672784),), **config) -> Site:
         site.add_db(db, dbid)
     site.write_config(**config)
     for db, _ in dbs:
-        site.backup(db, "config")
+        site.ok(site.backup("config", db=db))
     site.cycles(3)
     return site
 
@@ -321,7 +312,7 @@ class Pty:
 def test_restore_py_interactive_point_in_time_between_snapshots(site):
     site.add_db("orcl", 1433672784)
     site.write_config()
-    site.backup("orcl", "config")
+    site.ok(site.backup("config"))
     # Real time, not the simulated clock's offset: snapshot times and database times must agree here.
     site.cycles(2, workload=("-n", "3"))
     site.simctl("workload", "--sid", "orcl", "-n", "8", "--sleep", "1.02")
@@ -329,7 +320,7 @@ def test_restore_py_interactive_point_in_time_between_snapshots(site):
     target = clock.parse(db_rows[-4][1]) + 1           # between two transactions of the last workload
     target_text = clock.fmt(target)
     time.sleep(1.1)
-    site.backup("orcl", "imagecopywithsnap")
+    site.ok(site.backup("imagecopywithsnap"))
     mountdir = site.w / "autorestore" / "mnt"
     term = Pty(site.box.argv(site.box.python, site.box.script("restore.py"), str(site.cfg), "orcl"),
                site.env())
@@ -386,7 +377,7 @@ def _rows(site: Site) -> list[list]:
 def test_restore_py_says_when_no_snapshot_covers_the_target(site):
     site.add_db("orcl", 1433672784)
     site.write_config()
-    site.backup("orcl", "config")
+    site.ok(site.backup("config"))
     site.cycles(1)
     future = clock.fmt(time.time() + 86400)
     result = site.box.py(site.box.script("restore.py"), str(site.cfg), "orcl", "--target", future, "--sid", "x1",

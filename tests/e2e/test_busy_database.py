@@ -36,11 +36,11 @@ def background_workload(site: Site, db: str) -> subprocess.Popen:
 def test_busy_database_restores_exactly_to_lasttime(site):
     site.add_db("orcl", DBID)
     site.write_config()
-    site.backup("orcl", "config")
+    site.ok(site.backup("config"))
     worker = background_workload(site, "orcl")
     try:
         for _ in range(3):
-            site.backup("orcl", "imagecopywithsnap")      # the backup invariants are asserted after each
+            site.ok(site.backup("imagecopywithsnap"))      # the backup invariants are asserted after each
             time.sleep(1.1)
     finally:
         worker.terminate()

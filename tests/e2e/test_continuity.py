@@ -182,10 +182,10 @@ def test_verifysnapshots_on_snapshot_storage(storage_sandbox, kind):
     site = StorageSite(storage_sandbox, kind, f"cont-{kind}-{len(list(storage_sandbox.base.iterdir()))}")
     try:
         site.setup()
-        site.backup("config")
+        site.ok(site.backup("config"))
         for _ in range(2):
             site.simctl("workload", "--sid", "orcl", "-n", "4")
-            site.backup("imagecopywithsnap")
+            site.ok(site.backup("imagecopywithsnap"))
         result = site.script("backup.py", "orcl", "verifysnapshots")
         if kind == "zfs-local" and not (site.area / ".zfs").is_dir():
             # zfs-fuse shows no .zfs/snapshot directory: the check cannot judge, and says why
@@ -203,7 +203,7 @@ def test_rac_threads_are_judged_each_on_its_own(rac_site_factory):
     for _ in range(2):
         for sid in ("orcl1", "orcl2"):
             site.simctl("workload", "--sid", sid, "-n", "3")
-        site.backup("orcl", "imagecopywithsnap")
+        site.ok(site.backup("imagecopywithsnap"))
     result = site.box.py(site.box.script("backup.py"), "orcl", "verifysnapshots", env=site.env())
     assert result.returncode == 0, result.stdout + result.stderr
     newest = site.snapshots("orcl")[-1]

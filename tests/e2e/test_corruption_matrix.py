@@ -133,13 +133,13 @@ def backed_up_three_times(site) -> None:
     recovery target, and transactions run during it too, past the target."""
     site.add_db("orcl", DBID)
     site.write_config(modulus=1)
-    site.backup("orcl", "config")
+    site.ok(site.backup("config"))
     site.cycles(2, workload=("-n", "8"))
     site.simctl("workload", "--sid", "orcl", "-n", "8")
     time.sleep(1.1)
     worker = background_workload(site, "orcl")
     try:
-        site.backup("orcl", "imagecopywithsnap")
+        site.ok(site.backup("imagecopywithsnap"))
     finally:
         worker.terminate()
         _, err = worker.communicate(timeout=60)

@@ -101,12 +101,12 @@ def site(sandbox, request):
 def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/orcl/"
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(3)
     snaps = site.snapshots()
     assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] is None for s in snaps)
     assert [s["creation"] for s in snaps] == sorted(s["creation"] for s in snaps)
-    assert [p.name for p in site.invariants.snapshots()] == [s["id"] for s in snaps]   # type: ignore[union-attr]
+    assert [p.name for p in site.checker().snapshots()] == [s["id"] for s in snaps]
     listing = site.ok(site.zsnapper("list"))
     assert all(f"{s['id']} [" in listing for s in snaps) and "total=unknown unique=unknown" in listing
     assert site.ok(site.zsnapper("checkage")).startswith("OK: The latest snapshot age")
@@ -144,7 +144,7 @@ def test_a_token_expiring_in_the_middle_of_a_restore_test(site: ApplianceSite):
     """The token ends once the clone is shared: the array answers the next call -401, the driver logs
     in once more and the restore test goes on, restores, and drops its clone."""
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     server = site.server
     lasttime = site.lasttime(site.snapshots()[-1]["id"])
@@ -163,7 +163,7 @@ def test_a_token_expiring_in_the_middle_of_a_restore_test(site: ApplianceSite):
 
 def test_a_failed_restore_test_drops_its_clone_and_share(site: ApplianceSite):
     site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     result = site.autorestore_run()
     assert result.returncode == 1 and "Exitstatus is 1" in result.stdout, result.stdout + result.stderr
@@ -182,13 +182,13 @@ def test_restore_py_to_a_point_in_time_on_dorado(site: ApplianceSite):
     the clone's share and waits; root mounts it (in the restore's own mount namespace); the database
     opens exactly production as of the target, block for block; the printed clean-up drops the clone."""
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(1)
     site.simctl("workload", "--sid", "orcl", "-n", "8", "--sleep", "1.02")
     rows = _rows(site)
     target = clock.fmt(clock.parse(rows[-4][1]) + 1)          # between two transactions of the workload
     time.sleep(1.1)
-    site.backup("imagecopywithsnap")
+    site.ok(site.backup("imagecopywithsnap"))
     mountdir = site.w / "autorestore" / "mnt"
     inner = site.box.argv(site.box.python, site.box.script("restore.py"), str(site.cfg), "orcl", "--target",
                           target, "--sid", "pitr1", "--mountdir", str(mountdir), "--yes")
@@ -228,7 +228,7 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     out = site.ok(site.script("zvolume.py", "orcl", "create"))
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/orcl/"
     site.give_area()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     assert [s["id"][:5] for s in site.snapshots()] == ["orcl-", "orcl-"]
     creds = site.box.app / "huaweidoradocredentials.cfg"
@@ -266,7 +266,7 @@ def _is_logout(call: tuple[str, str]) -> bool:
 
 def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(1)
     _other_database_clone(site)
     before = len(site.server.calls)
@@ -277,7 +277,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
         kept = [s["id"] for s in site.snapshots()]
         site.server.fail(nth=nth, status=500)
         result = site.script("backup.py", "orcl", "imagecopywithsnap")
-        site.invariants.forget()                                    # type: ignore[union-attr]
+        site.checker().forget()
         assert not site.server.faults, f"call {nth} of {calls} was not made"
         said = result.stdout + result.stderr
         assert "Traceback" not in said, said
@@ -292,7 +292,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
 
 def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     _other_database_clone(site)
     kept = [s["id"] for s in site.snapshots()]

@@ -108,12 +108,12 @@ def site(sandbox, request):
 def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/backup/orcl"
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(3)
     snaps = site.snapshots()
     assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] > 0 for s in snaps)
     assert all(s["id"].startswith("orcl_") for s in snaps)
-    assert [p.name for p in site.invariants.snapshots()] == [s["id"] for s in snaps]   # type: ignore[union-attr]
+    assert [p.name for p in site.checker().snapshots()] == [s["id"] for s in snaps]
     listing = site.ok(site.zsnapper("list"))
     assert all(s["id"] in listing for s in snaps) and "unknown" not in listing
     assert site.ok(site.zsnapper("checkage")).startswith("OK: The latest snapshot age")
@@ -156,7 +156,7 @@ def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
 
 def test_a_failed_restore_test_drops_its_clone(site: ApplianceSite):
     site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     result = site.autorestore_run()
     assert result.returncode == 1, result.stdout + result.stderr
@@ -181,7 +181,7 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     site.give_area()
     backupdest = site.appliance.generic["backupdest"]
     site.write_config(OLD_STYLE_CONFIG.format(backupdest=backupdest, w=site.w, port=site.server.port))
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     assert [s["id"][:5] for s in site.snapshots()] == ["orcl_", "orcl_"]
     site.write_fstab()
@@ -212,7 +212,7 @@ def _assert_kept(site: ApplianceSite, snapids: list[str]) -> None:
 
 def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(1)
     _other_database_clone(site)
     before = len(site.server.calls)
@@ -223,7 +223,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
         kept = [s["id"] for s in site.snapshots()]
         site.server.fail(nth=nth, status=500)
         result = site.script("backup.py", "orcl", "imagecopywithsnap")
-        site.invariants.forget()                                    # type: ignore[union-attr]
+        site.checker().forget()
         assert not site.server.faults, f"call {nth} of {calls} was not made"
         assert_one_error_line(result, "netapp: ", calls[nth - 1][0], "HTTP 500")
         _assert_kept(site, kept)
@@ -232,7 +232,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
 
 def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     _other_database_clone(site)
     kept = [s["id"] for s in site.snapshots()]
@@ -278,7 +278,7 @@ def test_three_volumes_backup_restore_test_and_drop(site: ApplianceSite):
     site.database["orcl"] = {"additionalvolumesuffixes": "_redo,_arch"}
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/backup/orcl"
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(1)
     # the DBA keeps older archivelogs on the archive volume: the restore must catalogue it too
     arch = site.area.parent / "orcl_arch" / "archivelog"

@@ -34,7 +34,7 @@ def rac_site(site: Site, **database: object) -> Site:
     site.cfg.write_text(siteconfig.render(
         site.w, site.w / "oh", site.dbs, autorestore={"autorestoresid": "ar"}, database={"orcl": database}))
     site.box.give(site.cfg)
-    site.backup("orcl", "config")
+    site.ok(site.backup("config"))
     return site
 
 
@@ -43,7 +43,7 @@ def busy_cycles(site: Site, n: int, advance: str = "1") -> None:
     for _ in range(n):
         for sid in ("orcl1", "orcl2"):
             site.simctl("workload", "--sid", sid, "-n", "4", "--advance", advance)
-        site.backup("orcl", "imagecopywithsnap")
+        site.ok(site.backup("imagecopywithsnap"))
         time.sleep(1.1)
 
 
@@ -63,7 +63,7 @@ def test_missingarchlog_tells_the_threads_apart(site):
     assert shared, f"no sequence archived by both threads: {sorted(logs)}"
     seq = shared[-1]
     logs[(2, seq)].unlink()                       # thread 2's copy is lost; thread 1's same sequence stays
-    out = site.backup("orcl", "missingarchlog")
+    out = site.ok(site.backup("missingarchlog"))
     assert f"thread 2 sequence {seq}" in out
     assert (2, seq) in backup_area_logs(site)
 
@@ -93,7 +93,7 @@ def test_restore_py_on_rac_to_a_point_in_time(site):
     # the next whole second after thread 2's last transaction, before thread 1's first (1.02 s later)
     target = clock.parse(rows[-4][1]) + 1
     time.sleep(1.1)
-    site.backup("orcl", "imagecopywithsnap")
+    site.ok(site.backup("imagecopywithsnap"))
     result = site.box.py(site.box.script("restore.py"), str(site.cfg), "orcl", "--target", clock.fmt(target),
                          "--sid", "pitr2", "--yes", env=site.env())
     assert result.returncode == 0, result.stdout + result.stderr

@@ -54,11 +54,11 @@ def test_standard_edition_database_restores_without_block_change_tracking(site):
                 "--fra", str(site.w / "fra"), "--edition", "SE")
     site.dbs["orcl"] = 1433672784
     site.write_config()
-    site.backup("orcl", "config")
+    site.ok(site.backup("config"))
     site.cycles(2, workload=("-n", "3"))
     target = clock.fmt(time.time())
     time.sleep(1.1)
-    site.backup("orcl", "imagecopywithsnap")
+    site.ok(site.backup("imagecopywithsnap"))
     out = site.ok(site.autorestore())
     assert "Exitstatus is 0" in out
     site.assert_clean()
@@ -199,7 +199,7 @@ def insert_rows(site: Site, ages: dict[str, int]) -> None:
 def test_restore_py_prints_nfs_mount_options_and_runnable_cleanup(site):
     site.add_db("orcl", 1433672784)
     site.write_config()
-    site.backup("orcl", "config")
+    site.ok(site.backup("config"))
     site.cycles(1)
     rewrite_config(site, {"autorestoremountmethod": "fstab"})
     mountdir = site.w / "autorestore" / "mnt"
@@ -226,7 +226,7 @@ def test_restore_py_prints_nfs_mount_options_and_runnable_cleanup(site):
 def test_restore_py_mount_options_are_a_setting(site):
     site.add_db("orcl", 1433672784)
     site.write_config()
-    site.backup("orcl", "config")
+    site.ok(site.backup("config"))
     site.cycles(1)
     rewrite_config(site, {"autorestoremountmethod": "fstab", "restoremountoptions": "ro,vers=4.1"})
     mountdir = site.w / "autorestore" / "mnt"

@@ -28,12 +28,12 @@ def prepared(site: Site) -> tuple[list, float]:
     """Two daily backups, then transactions a second apart, then the third: the rows and a target between two."""
     site.add_db("orcl", DBID)
     site.write_config()
-    site.backup("orcl", "config")
+    site.ok(site.backup("config"))
     site.cycles(2, workload=("-n", "3"))
     site.simctl("workload", "--sid", "orcl", "-n", "8", "--sleep", "1.02")
     rows = ar._rows(site)
     time.sleep(1.1)
-    site.backup("orcl", "imagecopywithsnap")
+    site.ok(site.backup("imagecopywithsnap"))
     return rows, clock.parse(rows[-4][1]) + 1
 
 

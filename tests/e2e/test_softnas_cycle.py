@@ -96,13 +96,13 @@ def _one_line(result: subprocess.CompletedProcess, code: int, *words: str) -> No
 def test_the_daily_cycle_and_every_zsnapper_action(site: ApplianceSite):
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/pool1/orcl"
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(3)
     snaps = site.snapshots()
     assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] > 0 for s in snaps)
     assert all(s["space_unique"] is None for s in snaps), "what a drop frees is unknown on SoftNAS: never a guess"
     assert [s["creation"] for s in snaps] == sorted(s["creation"] for s in snaps)
-    assert [p.name for p in site.invariants.snapshots()] == [s["id"] for s in snaps]   # type: ignore[union-attr]
+    assert [p.name for p in site.checker().snapshots()] == [s["id"] for s in snaps]
     listing = site.ok(site.zsnapper("list"))
     assert all(f"{s['id']} [" in listing for s in snaps) and "unique=unknown" in listing
     assert site.ok(site.zsnapper("checkage")).startswith("OK: The latest snapshot age")
@@ -140,11 +140,11 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     out = site.ok(site.script("zvolume.py", "orcl", "create"))
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/pool1/orcl"
     site.give_area()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     # the old sample's retention (0 days, 1 month): only the month's newest snapshot stays
     [snap] = site.snapshots()
-    assert snap["id"].startswith("orcl-") and len(site.invariants.snapshots()) == 1   # type: ignore[union-attr]
+    assert snap["id"].startswith("orcl-") and len(site.checker().snapshots()) == 1
     creds = site.box.app / "softnascredentials.cfg"
     assert creds.read_text().startswith(f"[credentials]\nuser={USER}\n")
     del site.extra_env["REQUESTS_CA_BUNDLE"]            # without a trusted CA: refused, naming cacert
@@ -156,7 +156,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
     """A 500 at each SoftNAS call of a daily job: one error line, exit 1, no snapshot lost; a failed
     logout at exit (best effort) costs nothing."""
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(1)
     before = len(site.server.calls)
     site.daily_backups(1)
@@ -167,7 +167,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
         kept = [s["id"] for s in site.snapshots()]
         site.server.fail(nth=nth, status=500)
         result = site.script("backup.py", "orcl", "imagecopywithsnap")
-        site.invariants.forget()                                    # type: ignore[union-attr]
+        site.checker().forget()
         assert not site.server.faults, f"call {nth} of {calls} was not made"
         said = result.stdout + result.stderr
         if calls[nth - 1][1].endswith("logout.php"):

@@ -31,10 +31,10 @@ def test_nightly_restore_of_a_standby_snapshot(site):
         w, w / "oh", site.dbs, autorestore={"autorestoremodulus": 0, "autorestoresid": "ar"},
         database={"orclsb": {"primarytns": "orcl"}}))
     site.box.give(site.cfg)
-    site.backup("orclsb", "config")
+    site.ok(site.backup("config", db="orclsb"))
     for _ in range(3):
         site.simctl("workload", "--sid", "orcl", "-n", "8", "--advance", "1")
-        site.backup("orclsb", "imagecopywithsnap")          # backup invariants asserted by the harness
+        site.ok(site.backup("imagecopywithsnap", db="orclsb"))          # backup invariants asserted by the harness
         time.sleep(1.1)
     snap = site.snapshots("orclsb")[-1]
     lasttime = site.lasttime(snap)

@@ -50,19 +50,19 @@ def _rows(site: StorageSite) -> list[list]:
 
 def test_the_whole_cycle(site: StorageSite):
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     # three daily backups with workload between them; the last workload's transactions a second apart.
     # The second backup's refresh applies 40 transactions of 3 rewritten blocks each to the level-0
     # copies the second snapshot holds: that snapshot alone keeps their old blocks.
     for transactions in ("8", "40"):
         site.simctl("workload", "--sid", "orcl", "-n", transactions)
-        site.backup("imagecopywithsnap")
+        site.ok(site.backup("imagecopywithsnap"))
         time.sleep(1.1)
     site.simctl("workload", "--sid", "orcl", "-n", "8", "--sleep", "1.02")
     db_rows = _rows(site)
     target = clock.parse(db_rows[-4][1]) + 1      # between two transactions of the last workload
     time.sleep(1.1)
-    site.backup("imagecopywithsnap")
+    site.ok(site.backup("imagecopywithsnap"))
     snaps = site.snapshots()
     lasttime = site.lasttime(snaps[-1]["id"])
     assert len(snaps) == 3
@@ -166,10 +166,10 @@ def _assert_unique_is_what_the_refresh_changed(site: StorageSite, snaps: list[di
 
 def test_a_failed_restore_test_drops_its_clone(site: StorageSite):
     site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
-    site.backup("config")
+    site.ok(site.backup("config"))
     for _ in range(2):
         site.simctl("workload", "--sid", "orcl", "-n", "8")
-        site.backup("imagecopywithsnap")
+        site.ok(site.backup("imagecopywithsnap"))
         time.sleep(1.1)
     result = site.box.py(site.box.script("autorestore.py"), str(site.cfg), env=site.env())
     assert result.returncode == 1, result.stdout + result.stderr

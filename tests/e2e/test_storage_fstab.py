@@ -102,12 +102,12 @@ def fstab_site(request, sandbox):
     try:
         site.autorestore.update(autorestoremountmethod="fstab", autorestoreclonename=CLONE)
         site.setup()
-        site.backup("config")
+        site.ok(site.backup("config"))
         for _ in range(2):
             site.simctl("workload", "--sid", "orcl", "-n", "8")
             # The recovery target has one-second resolution: no transaction in the target's second.
             time.sleep(1.1)
-            site.backup("imagecopywithsnap")
+            site.ok(site.backup("imagecopywithsnap"))
             time.sleep(1.1)
         faults.wrap_tools(site.w / "oh", sandbox.python)
         sandbox.give(site.w)

@@ -95,12 +95,12 @@ def site(sandbox, request):
 def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
     out = site.setup()
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/export/backup/orcl"
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(3)
     snaps = site.snapshots()
     assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] > 0 for s in snaps)
     assert [s["creation"] for s in snaps] == sorted(s["creation"] for s in snaps)
-    assert [p.name for p in site.invariants.snapshots()] == [s["id"] for s in snaps]   # type: ignore[union-attr]
+    assert [p.name for p in site.checker().snapshots()] == [s["id"] for s in snaps]
     listing = site.ok(site.zsnapper("list"))
     assert all(s["id"] in listing for s in snaps) and "unknown" not in listing
     assert site.ok(site.zsnapper("checkage")).startswith("OK: The latest snapshot age")
@@ -140,7 +140,7 @@ def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
 
 def test_a_failed_restore_test_drops_its_clone(site: ApplianceSite):
     site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     result = site.autorestore_run()
     assert result.returncode == 1, result.stdout + result.stderr
@@ -169,7 +169,7 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     out = site.ok(site.script("zvolume.py", "orcl", "create"))
     assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/export/databases-11g-backup/orcl"
     site.give_area()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(1)
     [snap] = site.snapshots()
     assert snap["id"].startswith("orcl-")
@@ -200,7 +200,7 @@ def _assert_kept(site: ApplianceSite, snapids: list[str]) -> None:
 
 def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(1)
     _other_database_clone(site)
     before = len(site.server.calls)
@@ -211,7 +211,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
         kept = [s["id"] for s in site.snapshots()]
         site.server.fail(nth=nth, status=500)
         result = site.script("backup.py", "orcl", "imagecopywithsnap")
-        site.invariants.forget()                                    # type: ignore[union-attr]
+        site.checker().forget()
         assert not site.server.faults, f"call {nth} of {calls} was not made"
         assert_one_error_line(result, "zfssa: ", calls[nth - 1][0], "HTTP 500", "ERR_INTERNAL")
         _assert_kept(site, kept)
@@ -220,7 +220,7 @@ def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
 
 def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     site.daily_backups(2)
     _other_database_clone(site)
     kept = [s["id"] for s in site.snapshots()]
@@ -253,7 +253,7 @@ def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
 def test_the_appliance_answers_busy_then_works(site: ApplianceSite):
     """503 is retried with backoff, within bounds: a short busy spell costs nothing."""
     site.setup()
-    site.backup("config")
+    site.ok(site.backup("config"))
     for _ in range(2):
         site.server.fail(nth=1, status=503, method="POST")
     site.daily_backups(1)
