@@ -148,9 +148,6 @@ class ApplianceSite(SandboxSite):
     def snapshots(self) -> list[dict]:
         return json.loads(self.ok(self.zsnapper("list", "--json")))
 
-    def clones(self) -> list[dict]:
-        return json.loads(self.ok(self.zsnapper("listclones", "--json")))
-
     # -- the nightly restore test -----------------------------------------------------------
     def write_fstab(self, clonename: str = "autorestore") -> None:
         """The restore host's fstab: the clone's export, seen here, as a user mount at the mount point."""
@@ -171,11 +168,6 @@ class ApplianceSite(SandboxSite):
         return subprocess.run(argv, capture_output=True, text=True, env=self.env(**env), timeout=timeout,
                               cwd=self.box.base)
 
-    def lasttime(self, snapid: str) -> str:
-        """The recovery target recorded in a snapshot, read from a clone of it made with zsnapper."""
-        self.ok(self.zsnapper("clone", snapid))
-        [clone] = self.clones()
-        assert clone["origin"] == snapid and clone["clonename"].startswith(f"{snapid}_clone_")
-        text = (self.appliance.clone_dir(clone["clonename"]) / "autorestore.cfg").read_text()
-        self.ok(self.zsnapper("dropclone", clone["clonename"]))
-        return [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("lasttime")][0]
+    def clone_files(self, clone: dict) -> Path:
+        return self.appliance.clone_dir(clone["clonename"])
+

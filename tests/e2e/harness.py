@@ -192,6 +192,23 @@ class SandboxSite(Harness):
     def simctl(self, *args: str, timeout: float = 7200) -> str:
         return self.ok(self.box.py("-m", "oracle_sim.cli", "--home", str(self.root / "oh"), *args, timeout=timeout))
 
+    # -- snapshots and clones, through zsnapper --------------------------------------------
+    def clones(self) -> list[dict]:
+        return json.loads(self.ok(self.zsnapper("listclones", "--json")))
+
+    def clone_files(self, clone: dict) -> Path:
+        """Where this host sees the files of ``clone`` (a ``listclones --json`` record)."""
+        return Path(clone["mountpoint"])
+
+    def lasttime(self, snapid: str) -> str:
+        """The recovery target recorded in a snapshot, read from a clone of it made with zsnapper."""
+        self.ok(self.zsnapper("clone", snapid))
+        [clone] = self.clones()
+        assert clone["origin"] == snapid and clone["clonename"].startswith(f"{snapid}_clone_")
+        text = (self.clone_files(clone) / "autorestore.cfg").read_text()
+        self.ok(self.zsnapper("dropclone", clone["clonename"]))
+        return [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("lasttime")][0]
+
     # -- checks ----------------------------------------------------------------------------
     def assert_opened_at(self, lasttime: str, sid: str = "ar", dbid: int = DBID) -> None:
         """The restore instance ``sid`` last opened exactly production as of ``lasttime``, block for

@@ -131,20 +131,9 @@ class StorageSite(SandboxSite):
     def snapshots(self) -> list[dict]:
         return json.loads(self.ok(self.zsnapper("list", "--json")))
 
-    def clones(self) -> list[dict]:
-        return json.loads(self.ok(self.zsnapper("listclones", "--json")))
-
     def clone_path(self, clonename: str) -> Path:
         """Where the storage puts clone ``clonename`` on this host (known before it exists)."""
         if self.section == "zfs":
             return Path(self.generic["backupdest"]) / clonename      # a clone inherits the parent's mountpoint
         return Path(str(self.storage["btrfs"]["clonedir"])) / clonename
 
-    def lasttime(self, snapid: str) -> str:
-        """The recovery target recorded in a snapshot, read from a clone of it made with zsnapper."""
-        self.ok(self.zsnapper("clone", snapid))
-        [clone] = self.clones()
-        assert clone["origin"] == snapid and clone["clonename"].startswith(f"{snapid}_clone_")
-        text = (Path(clone["mountpoint"]) / "autorestore.cfg").read_text()
-        self.ok(self.zsnapper("dropclone", clone["clonename"]))
-        return [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("lasttime")][0]

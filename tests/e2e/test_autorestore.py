@@ -390,7 +390,7 @@ def test_report_after_backups_a_schedule_and_a_restore(site):
     configured(site)
     site.ok(site.box.py(site.box.script("backup.py"), "orcl", "setschedule", env=site.env(OSPASSWORD="pw-Secret1")))
     site.ok(site.autorestore())
-    out = site.ok(site.box.py(site.box.script("report.py"), env=site.env()))
+    out = site.ok(site.script("report.py"))
     lines = out.splitlines()
     assert lines[0] == "orcl:"
     assert lines[1].startswith("  Backup job: SCHEDULED") and "last failure: none" in lines[1]
@@ -399,7 +399,7 @@ def test_report_after_backups_a_schedule_and_a_restore(site):
     assert lines[4] == ("  Archivelog continuity: OK: archivelogs complete from the copies to the target in 3 of 3 "
                         "snapshots")
     assert "Last successful restore: 20" in lines[5] and "avg difference from target (s):" in lines[5]
-    data = json.loads(site.ok(site.box.py(site.box.script("report.py"), "orcl", "--json", env=site.env())))
+    data = json.loads(site.ok(site.script("report.py", "orcl", "--json")))
     assert data
 
 

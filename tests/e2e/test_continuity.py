@@ -204,7 +204,7 @@ def test_rac_threads_are_judged_each_on_its_own(rac_site_factory):
         for sid in ("orcl1", "orcl2"):
             site.simctl("workload", "--sid", sid, "-n", "3")
         site.ok(site.backup("imagecopywithsnap"))
-    result = site.box.py(site.box.script("backup.py"), "orcl", "verifysnapshots", env=site.env())
+    result = site.script("backup.py", "orcl", "verifysnapshots")
     assert result.returncode == 0, result.stdout + result.stderr
     newest = site.snapshots("orcl")[-1]
     line = [x for x in result.stdout.splitlines() if x.startswith(newest.name)][0]
@@ -216,7 +216,7 @@ def test_rac_threads_are_judged_each_on_its_own(rac_site_factory):
     lost = [g for g in doc["archivelogs"] if g["thread"] == 2 and g["next_change"] > start][-1]
     (newest / lost["path"]).unlink()
     assert any(g["thread"] == 1 and g["sequence"] == lost["sequence"] for g in doc["archivelogs"])
-    result = site.box.py(site.box.script("backup.py"), "orcl", "verifysnapshots", "--json", env=site.env())
+    result = site.script("backup.py", "orcl", "verifysnapshots", "--json")
     data = json.loads(result.stdout)
     assert result.returncode == 2
     threads = {t["thread"]: t for t in data["snapshots"][-1]["threads"]}

@@ -171,7 +171,7 @@ def test_a_failed_restore_test_drops_its_clone(site: StorageSite):
         site.simctl("workload", "--sid", "orcl", "-n", "8")
         site.ok(site.backup("imagecopywithsnap"))
         time.sleep(1.1)
-    result = site.box.py(site.box.script("autorestore.py"), str(site.cfg), env=site.env())
+    result = site.script("autorestore.py", str(site.cfg))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Exitstatus is 1" in result.stdout
     assert site.clones() == [], "the failed restore test left its clone"
