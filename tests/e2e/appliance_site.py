@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import pytest
 from apiservers.base import ApiServer
 from apiservers.tls import session_pki
 
@@ -54,6 +55,36 @@ def build_http_sandbox() -> Sandbox:
     return box
 
 
+def sandbox_fixture(credentials: str, write: Callable[[Path], object]) -> Any:
+    """A module's ``sandbox`` fixture: the sandbox with ``requests``, and the old toolset's credentials
+    file ``credentials`` (written by ``write``) beside the scripts, private to the user that runs them."""
+    @pytest.fixture(scope="module")
+    def sandbox():
+        box = build_http_sandbox()
+        write(box.app / credentials)
+        box.give(box.app / credentials)
+        yield box
+        subprocess.run(["rm", "-rf", str(box.base)], check=False)
+    return sandbox
+
+
+def site_fixture(prefix: str, appliance: Callable[[ApplianceSite], Appliance]) -> Any:
+    """A module's ``site`` fixture: an :class:`ApplianceSite` on a fresh ``appliance`` in that module's
+    sandbox, closed after the test."""
+    @pytest.fixture
+    def site(sandbox, request):
+        s = ApplianceSite(sandbox, f"{prefix}-{request.node.name[:40]}-{len(list(sandbox.base.iterdir()))}",
+                          appliance)
+        yield s
+        s.close()
+    return site
+
+
+def method_and_path(call: tuple) -> tuple:
+    """(method, path) of a server call (method, path, query, body)."""
+    return call[0], call[1]
+
+
 @dataclass
 class Appliance:
     """What a site needs to know of the appliance under test (made by the appliance's own factory)."""
@@ -64,6 +95,7 @@ class Appliance:
     clone_dir: Callable[[str], Path]        # where this host sees clone <name> (it need not exist yet)
     snapshot_root: Path                     # where this host sees the database's snapshots (invariants)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    call: Callable[[tuple], tuple] = method_and_path    # what the tests see of a server call
 
 
 class ApplianceSite(SandboxSite):
@@ -141,9 +173,10 @@ class ApplianceSite(SandboxSite):
             self.ok(self.backup("imagecopywithsnap"))
             time.sleep(1.1)
 
-    def storage_calls(self) -> list[tuple[str, str]]:
-        """(method, path) of every call the appliance's test server answered."""
-        return [(m, p) for m, p, _, _ in self.server.calls]
+    def storage_calls(self) -> list[tuple]:
+        """Every call the appliance's test server answered: (method, path), or what the appliance's
+        ``call`` says of it."""
+        return [self.appliance.call(c) for c in self.server.calls]
 
     def snapshots(self) -> list[dict]:
         return json.loads(self.ok(self.zsnapper("list", "--json")))

@@ -12,7 +12,6 @@ it says (here, in the restore's own mount namespace), block for block.
 from __future__ import annotations
 
 import re
-import sqlite3
 import subprocess
 import time
 
@@ -22,7 +21,8 @@ from oracle_sim import clock
 from oracle_sim.database import Database
 from oracle_sim.instance import Instance
 
-from .appliance_site import Appliance, ApplianceSite, build_http_sandbox
+from . import appliance_checks as checks
+from .appliance_site import Appliance, ApplianceSite, sandbox_fixture, site_fixture
 from .test_autorestore import Pty
 
 pytestmark = pytest.mark.slow
@@ -69,14 +69,7 @@ customverifydate: select max(createtime) from app.transactions
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    box = build_http_sandbox()
-    # The old toolset's credentials file, beside the scripts, private to the user that runs them.
-    write_credentials(box.app / "huaweidoradocredentials.cfg")
-    box.give(box.app / "huaweidoradocredentials.cfg")
-    yield box
-    subprocess.run(["rm", "-rf", str(box.base)], check=False)
+sandbox = sandbox_fixture("huaweidoradocredentials.cfg", write_credentials)
 
 
 def dorado(site: ApplianceSite) -> Appliance:
@@ -91,50 +84,20 @@ def dorado(site: ApplianceSite) -> Appliance:
                      cleanups=[server.wipe, server.stop])
 
 
-@pytest.fixture
-def site(sandbox, request):
-    s = ApplianceSite(sandbox, f"dorado-{request.node.name[:40]}-{len(list(sandbox.base.iterdir()))}", dorado)
-    yield s
-    s.close()
+site = site_fixture("dorado", dorado)
 
 
 def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
-    out = site.setup()
-    assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/orcl/"
-    site.ok(site.backup("config"))
-    site.daily_backups(3)
-    snaps = site.snapshots()
-    assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] is None for s in snaps)
-    assert [s["creation"] for s in snaps] == sorted(s["creation"] for s in snaps)
-    assert [p.name for p in site.checker().snapshots()] == [s["id"] for s in snaps]
-    listing = site.ok(site.zsnapper("list"))
-    assert all(f"{s['id']} [" in listing for s in snaps) and "total=unknown unique=unknown" in listing
-    assert site.ok(site.zsnapper("checkage")).startswith("OK: The latest snapshot age")
-    assert site.ok(site.zsnapper("clean", "--dry-run")).count(" valid") == 3
+    snaps, listing = checks.daily_cycle(site, "/orcl/")
+    assert all(s["space_total"] is None for s in snaps) and "total=unknown unique=unknown" in listing
 
     # zsnapper clone: the clone's share and the NFS mount command
-    out = site.ok(site.zsnapper("clone", snaps[0]["id"]))
-    [clone] = site.clones()
-    assert clone["origin"] == snaps[0]["id"]
-    assert f"Mount point: /{clone['clonename']}/" in out
-    assert f" 127.0.0.1:/{clone['clonename']}/ <mount_directory_here>" in out
-    assert site.ok(site.zsnapper("list", "--json")).count('"numclones": 1') == 1
-    site.ok(site.zsnapper("dropclone", clone["clonename"]))
-    site.ok(site.zsnapper("autoclone"))
-    assert [(c["clonename"], c["origin"]) for c in site.clones()] == [("autorestore", snaps[-1]["id"])]
-    site.ok(site.zsnapper("dropclone", "autorestore"))
-    own = site.zsnapper("dropclone", "orcl")
-    assert own.returncode == 1 and "not a clone of orcl" in own.stderr
+    checks.clone_actions(site, snaps[0]["id"], "/{name}/", newest=snaps[-1]["id"], own="orcl")
     pin = site.zsnapper("pin", snaps[0]["id"], "--reason", "audit")
     assert pin.returncode == 1 and "cannot pin" in pin.stderr and "Traceback" not in pin.stderr
     assert site.zsnapper("checkverified").returncode == 2
 
-    # the nightly restore test: clone, mounted through fstab, restored byte for byte, dropped
-    lasttime = site.lasttime(snaps[-1]["id"])
-    out = site.ok(site.autorestore_run(ORASIM_RECORD_OPEN="1"))
-    assert "Exitstatus is 0" in out
-    assert site.clones() == [], "the restore test left its clone"
-    site.assert_opened_at(lasttime)
+    checks.restore_test_opens(site, site.lasttime(snaps[-1]["id"]))
     assert not site.appliance.clone_dir("autorestore").exists(), "the clone's file system is gone"
     assert site.server.share_of("autorestore") is None           # type: ignore[attr-defined]
     assert site.ok(site.zsnapper("clean")).count(" valid") == 3
@@ -150,10 +113,8 @@ def test_a_token_expiring_in_the_middle_of_a_restore_test(site: ApplianceSite):
     lasttime = site.lasttime(site.snapshots()[-1]["id"])
     server.expire_after.append(("POST", "/NFS_SHARE_AUTH_CLIENT$"))    # type: ignore[attr-defined]
     server.calls.clear()
-    out = site.ok(site.autorestore_run(ORASIM_RECORD_OPEN="1"))
-    assert "Exitstatus is 0" in out
-    site.assert_opened_at(lasttime)
-    assert site.clones() == [] and server.fs_named("autorestore") is None      # type: ignore[attr-defined]
+    checks.restore_test_opens(site, lasttime)
+    assert server.fs_named("autorestore") is None                            # type: ignore[attr-defined]
     paths = [p for _, p, _, _ in server.calls]
     shared = max(i for i, p in enumerate(paths) if p.endswith("/NFS_SHARE_AUTH_CLIENT"))
     dropped = max(i for i, p in enumerate(paths) if "/filesystem/" in p)
@@ -162,15 +123,8 @@ def test_a_token_expiring_in_the_middle_of_a_restore_test(site: ApplianceSite):
 
 
 def test_a_failed_restore_test_drops_its_clone_and_share(site: ApplianceSite):
-    site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
-    site.ok(site.backup("config"))
-    site.daily_backups(2)
-    result = site.autorestore_run()
-    assert result.returncode == 1 and "Exitstatus is 1" in result.stdout, result.stdout + result.stderr
-    assert site.clones() == [] and site.server.share_of("autorestore") is None   # type: ignore[attr-defined]
-    con = sqlite3.connect(site.w / "autorestore" / "log" / "autorestore.db")
-    [(success, log)] = list(con.execute("select success, logfilecontents from restoreaction"))
-    assert success == 0 and "more than 5 minutes" in log, log
+    checks.failed_restore_test_drops_its_clone(site)
+    assert site.server.share_of("autorestore") is None           # type: ignore[attr-defined]
 
 
 def _rows(site: ApplianceSite) -> list[list]:
@@ -221,15 +175,8 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     """The old sample's [huaweidorado] keys only (url, vstore in another case, mounthost,
     restorenfsclient; no cacert: the array's CA is one the host trusts, here through
     REQUESTS_CA_BUNDLE as a system store would) and huaweidoradocredentials.cfg beside the scripts."""
-    site.create_database()
-    site.write_config(OLD_STYLE_CONFIG.format(backupdest=site.appliance.generic["backupdest"], w=site.w,
-                                              url=site.server.url))
-    site.extra_env["REQUESTS_CA_BUNDLE"] = str(site.ca_file())
-    out = site.ok(site.script("zvolume.py", "orcl", "create"))
-    assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/orcl/"
-    site.give_area()
-    site.ok(site.backup("config"))
-    site.daily_backups(2)
+    checks.old_style_site(site, OLD_STYLE_CONFIG.format(backupdest=site.appliance.generic["backupdest"], w=site.w,
+                                                        url=site.server.url), "/orcl/", backups=2)
     assert [s["id"][:5] for s in site.snapshots()] == ["orcl-", "orcl-"]
     creds = site.box.app / "huaweidoradocredentials.cfg"
     assert creds.read_text() == f"[credentials]\nuser: {USER}\npassword: {PASSWORD}\n"
@@ -237,27 +184,23 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     assert "Exitstatus is 0" in site.ok(site.autorestore_run())
     assert site.clones() == []
     del site.extra_env["REQUESTS_CA_BUNDLE"]            # without a trusted CA: refused, naming cacert
-    refused = site.zsnapper("list")
-    assert refused.returncode == 1 and "cacert" in refused.stderr and "Traceback" not in refused.stderr
+    checks.refused_without_a_trusted_ca(site)
 
 
-def _other_database_clone(site: ApplianceSite) -> None:
-    """Another database's file system with a clone, which no fault may touch."""
-    from imagecopy.config import Configuration
-    from storage.huawei import HuaweiDorado
-    cfg = site.w / "other.cfg"
-    creds = write_credentials(site.w / "other-credentials.cfg")
-    cfg.write_text(site.cfg.read_text() + f"[other]\ndbid: 1\nhuaweidoradocredentialsfile: {creds}\n")
-    other = HuaweiDorado(Configuration(cfg, "other", env={}), "other")
-    other.createvolume()
-    other.clone(other.snap(), "other_keep")
+def _other_config(site: ApplianceSite) -> str:
+    return f"huaweidoradocredentialsfile: {write_credentials(site.w / 'other-credentials.cfg')}\n"
 
 
-def _assert_kept(site: ApplianceSite, snapids: list[str]) -> None:
-    server = site.server
-    assert all(server.fs_named(n) is not None for n in ("orcl", "other", "other_keep"))   # type: ignore[attr-defined]
-    assert server.share_of("other_keep") is not None                                     # type: ignore[attr-defined]
-    assert set(snapids) <= {s["id"] for s in site.snapshots()}, "a fault cost a snapshot"
+def _shares(site: ApplianceSite) -> None:
+    """The other database's clone keeps its share; no share of the restore test's clone outlives it."""
+    assert site.server.share_of("other_keep") is not None                               # type: ignore[attr-defined]
+    assert site.server.share_of("autorestore") is None                                  # type: ignore[attr-defined]
+
+
+# Another database's file system with a clone, which no fault may touch.
+OTHER = checks.OtherDatabase("storage.huawei.HuaweiDorado", _other_config,
+                             volumes=lambda server: [f.name for f in list(server.filesystems.values())],
+                             keep={"orcl", "other", "other_keep"}, also=_shares)
 
 
 def _is_logout(call: tuple[str, str]) -> bool:
@@ -265,57 +208,16 @@ def _is_logout(call: tuple[str, str]) -> bool:
 
 
 def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
-    site.setup()
-    site.ok(site.backup("config"))
-    site.daily_backups(1)
-    _other_database_clone(site)
-    before = len(site.server.calls)
-    site.daily_backups(1)
-    calls = [(m, p) for m, p, _, _ in site.server.calls[before:]]
-    assert any(m == "POST" and p.endswith("/FSSNAPSHOT") for m, p in calls)
-    for nth in range(1, len(calls) + 1):
-        kept = [s["id"] for s in site.snapshots()]
-        site.server.fail(nth=nth, status=500)
-        result = site.script("backup.py", "orcl", "imagecopywithsnap")
-        site.checker().forget()
-        assert not site.server.faults, f"call {nth} of {calls} was not made"
-        said = result.stdout + result.stderr
-        assert "Traceback" not in said, said
-        if _is_logout(calls[nth - 1]):                              # at exit, best effort: the backup stands
-            assert result.returncode == 0, said
-        else:
-            assert result.returncode != 0 and any("huaweidorado: " in line and "HTTP 500" in line
-                                                  for line in said.splitlines()), said
-        _assert_kept(site, kept)
-        time.sleep(1.1)
+    checks.fault_at_each_call_of_a_daily_backup(site, "huaweidorado", other=OTHER, harmless=checks.where(_is_logout),
+                                                made=[checks.post_to("/FSSNAPSHOT")])
+
+
+def _dropping(calls: list[tuple]) -> range:
+    """The drop's calls: from its first look-up after the clone was shared."""
+    shared = max(i for i, (_, p) in enumerate(calls) if p.endswith("/NFS_SHARE_AUTH_CLIENT"))
+    return range(next(i for i in range(shared + 1, len(calls)) if calls[i][0] == "GET"), len(calls))
 
 
 def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
-    site.setup()
-    site.ok(site.backup("config"))
-    site.daily_backups(2)
-    _other_database_clone(site)
-    kept = [s["id"] for s in site.snapshots()]
-    before = len(site.server.calls)
-    site.ok(site.autorestore_run())
-    calls = [(m, p) for m, p, _, _ in site.server.calls[before:]]
-    shared = max(i for i, (_, p) in enumerate(calls) if p.endswith("/NFS_SHARE_AUTH_CLIENT"))
-    drop_from = next(i for i in range(shared + 1, len(calls)) if calls[i][0] == "GET")     # the drop's look-ups
-    for nth in range(1, len(calls) + 1):
-        site.server.fail(nth=nth, status=500)
-        result = site.autorestore_run()
-        assert not site.server.faults, f"call {nth} of {calls} was not made"
-        said = result.stdout + result.stderr
-        assert "Traceback" not in said, said
-        if _is_logout(calls[nth - 1]):
-            assert result.returncode == 0 and site.clones() == [], said
-            continue
-        assert result.returncode == 1 and "Exitstatus is 1" in result.stdout, said
-        clones = [c["clonename"] for c in site.clones()]
-        if nth - 1 >= drop_from and clones:        # the drop itself failed: the clone stays, and the run said so
-            assert clones == ["autorestore"] and "HTTP 500" in said
-            site.ok(site.zsnapper("dropclone", "autorestore"))
-        else:
-            assert clones == [], f"call {nth} ({calls[nth - 1]}): the restore test left its clone"
-        assert site.server.share_of("autorestore") is None                                  # type: ignore[attr-defined]
-        _assert_kept(site, kept)
+    checks.fault_at_each_call_of_a_nightly_restore_test(site, OTHER, dropping=_dropping,
+                                                        harmless=checks.where(_is_logout))

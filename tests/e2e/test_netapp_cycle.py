@@ -11,9 +11,6 @@ at each of its calls of a daily backup and of a nightly restore test.
 from __future__ import annotations
 
 import shutil
-import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +18,8 @@ from apiservers.tls import session_pki
 from drivers.backend_netapp import PASSWORD, USER, netapp_section, start_server
 from drivers.facilities import need
 
-from .appliance_site import Appliance, ApplianceSite, build_http_sandbox
-from .harness import assert_one_error_line
+from . import appliance_checks as checks
+from .appliance_site import Appliance, ApplianceSite, sandbox_fixture, site_fixture
 
 pytestmark = pytest.mark.slow
 
@@ -71,16 +68,12 @@ customverifydate: select max(createtime) from app.transactions
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    box = build_http_sandbox()
-    # The old toolset's credentials file, beside the scripts, private to the user that runs them.
-    creds = box.app / "netappcredentials.cfg"
-    creds.write_text(CREDENTIALS.format(user=USER, password=PASSWORD))
-    creds.chmod(0o600)
-    box.give(creds)
-    yield box
-    subprocess.run(["rm", "-rf", str(box.base)], check=False)
+def _write_credentials(path: Path) -> None:
+    path.write_text(CREDENTIALS.format(user=USER, password=PASSWORD))
+    path.chmod(0o600)
+
+
+sandbox = sandbox_fixture("netappcredentials.cfg", _write_credentials)
 
 
 def netapp(site: ApplianceSite) -> Appliance:
@@ -98,43 +91,18 @@ def netapp(site: ApplianceSite) -> Appliance:
                      cleanups=[lambda: shutil.rmtree(top, ignore_errors=True), server.stop])
 
 
-@pytest.fixture
-def site(sandbox, request):
-    s = ApplianceSite(sandbox, f"netapp-{request.node.name[:40]}-{len(list(sandbox.base.iterdir()))}", netapp)
-    yield s
-    s.close()
+site = site_fixture("netapp", netapp)
 
 
 def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
-    out = site.setup()
-    assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/backup/orcl"
-    site.ok(site.backup("config"))
-    site.daily_backups(3)
-    snaps = site.snapshots()
-    assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] > 0 for s in snaps)
-    assert all(s["id"].startswith("orcl_") for s in snaps)
-    assert [p.name for p in site.checker().snapshots()] == [s["id"] for s in snaps]
-    listing = site.ok(site.zsnapper("list"))
-    assert all(s["id"] in listing for s in snaps) and "unknown" not in listing
-    assert site.ok(site.zsnapper("checkage")).startswith("OK: The latest snapshot age")
-    assert site.ok(site.zsnapper("clean", "--dry-run")).count(" valid") == 3
+    snaps, listing = checks.daily_cycle(site, "/backup/orcl")
+    assert all(s["space_total"] > 0 and s["id"].startswith("orcl_") for s in snaps) and "unknown" not in listing
     created = site.ok(site.zsnapper("create"))
     assert created.startswith("Snapshot created: orcl_")
     site.ok(site.zsnapper("clean"))                     # nothing expired: all four stay
 
     # zsnapper clone: the FlexClone's junction and the NFS mount command
-    out = site.ok(site.zsnapper("clone", snaps[0]["id"]))
-    [clone] = site.clones()
-    assert clone["origin"] == snaps[0]["id"]
-    assert f"Mount point: /{clone['clonename']}" in out
-    assert f" 127.0.0.1:/{clone['clonename']} <mount_directory_here>" in out
-    assert site.ok(site.zsnapper("list", "--json")).count('"numclones": 1') == 1
-    site.ok(site.zsnapper("dropclone", clone["clonename"]))
-    site.ok(site.zsnapper("autoclone"))
-    assert [(c["clonename"], c["origin"]) for c in site.clones()] == [("autorestore", created.split()[-1])]
-    site.ok(site.zsnapper("dropclone", "autorestore"))
-    own = site.zsnapper("dropclone", "oib_orcl")
-    assert own.returncode == 1 and "not a clone of orcl" in own.stderr
+    checks.clone_actions(site, snaps[0]["id"], "/{name}", newest=created.split()[-1], own="oib_orcl")
     # pins live in the snapshot's comment on the filer
     site.ok(site.zsnapper("pin", snaps[0]["id"], "--reason", "audit 2026", "--until", "2099-06-30"))
     assert "[pinned until 2099-06-30: audit 2026]" in site.ok(site.zsnapper("list"))
@@ -142,30 +110,15 @@ def test_the_whole_cycle_with_every_zsnapper_action(site: ApplianceSite):
     assert site.zsnapper("unpin", snaps[0]["id"]).returncode == 1
     assert site.zsnapper("checkverified").returncode == 2
 
-    # the nightly restore test: clone, mounted through fstab, restored byte for byte, dropped
     site.ok(site.zsnapper("clean"))
     site.daily_backups(1)                   # the newest snapshot is a backup's (zsnapper create's has no target)
-    lasttime = site.lasttime(site.snapshots()[-1]["id"])
-    out = site.ok(site.autorestore_run(ORASIM_RECORD_OPEN="1"))
-    assert "Exitstatus is 0" in out
-    assert site.clones() == [], "the restore test left its clone"
-    site.assert_opened_at(lasttime)
+    checks.restore_test_opens(site, site.lasttime(site.snapshots()[-1]["id"]))
     assert not site.appliance.clone_dir("autorestore").exists(), "the clone's junction is gone"
     assert site.ok(site.zsnapper("checkverified")).startswith("OK")
 
 
 def test_a_failed_restore_test_drops_its_clone(site: ApplianceSite):
-    site.setup(verify="select to_date('2001-01-01 00:00:00', 'yyyy-mm-dd hh24:mi:ss') from dual")
-    site.ok(site.backup("config"))
-    site.daily_backups(2)
-    result = site.autorestore_run()
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Exitstatus is 1" in result.stdout
-    assert site.clones() == [], "the failed restore test left its clone"
-    assert [s["numclones"] for s in site.snapshots()] == [0, 0]
-    con = sqlite3.connect(site.w / "autorestore" / "log" / "autorestore.db")
-    [(success, log)] = list(con.execute("select success, logfilecontents from restoreaction"))
-    assert success == 0 and "more than 5 minutes" in log, log
+    checks.failed_restore_test_drops_its_clone(site)
 
 
 def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: ApplianceSite):
@@ -187,88 +140,36 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     site.write_fstab()
     assert "Exitstatus is 0" in site.ok(site.autorestore_run())
     shutil.copy(session_pki().other_ca_file, certs / "ontap-ca.pem")      # a CA that did not sign the filer's
-    refused = site.zsnapper("list")
-    assert refused.returncode != 0 and "cacert" in refused.stderr and "Traceback" not in refused.stderr
+    checks.refused_without_a_trusted_ca(site)
     shutil.rmtree(certs)
 
 
-def _other_database_clone(site: ApplianceSite) -> None:
-    """Another database's volume with a clone, which no fault may touch."""
-    from imagecopy.config import Configuration
-    from storage.netapp import Netapp
-    cfg = site.w / "other.cfg"
-    cfg.write_text(site.cfg.read_text() + f"[other]\ndbid: 1\n\n[netappcredentials]\nuser: {USER}\n"
-                   f"password: {PASSWORD}\n")
-    other = Netapp(Configuration(cfg, "other", env={}), "other")
-    other.createvolume()
-    other.clone(other.snap(), "other_keep")
-
-
-def _assert_kept(site: ApplianceSite, snapids: list[str]) -> None:
-    names = {v.name for v in site.server.volumes.values()}       # type: ignore[attr-defined]
-    assert {"oib_orcl", "oib_other", "other_keep"} <= names
-    assert set(snapids) <= {s["id"] for s in site.snapshots()}, "a fault cost a snapshot"
+# Another database's volume with a clone, which no fault may touch.
+OTHER = checks.OtherDatabase("storage.netapp.Netapp", f"\n[netappcredentials]\nuser: {USER}\npassword: {PASSWORD}\n",
+                             volumes=lambda server: (v.name for v in server.volumes.values()),
+                             keep={"oib_orcl", "oib_other", "other_keep"})
 
 
 def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
-    site.setup()
-    site.ok(site.backup("config"))
-    site.daily_backups(1)
-    _other_database_clone(site)
-    before = len(site.server.calls)
-    site.daily_backups(1)
-    calls = site.storage_calls()[before:]
-    assert any(m == "POST" and p.endswith("/snapshots") for m, p in calls)
-    for nth in range(1, len(calls) + 1):
-        kept = [s["id"] for s in site.snapshots()]
-        site.server.fail(nth=nth, status=500)
-        result = site.script("backup.py", "orcl", "imagecopywithsnap")
-        site.checker().forget()
-        assert not site.server.faults, f"call {nth} of {calls} was not made"
-        assert_one_error_line(result, "netapp: ", calls[nth - 1][0], "HTTP 500")
-        _assert_kept(site, kept)
-        time.sleep(1.1)
+    checks.fault_at_each_call_of_a_daily_backup(site, "netapp", other=OTHER, made=[checks.post_to("/snapshots")])
+
+
+def _dropping(calls: list[tuple]) -> range:
+    """Dropping the clone: its look-up (is it a clone of orcl's?), the unmount and the delete."""
+    unmount = next(i for i, (m, _) in enumerate(calls) if m == "PATCH")
+    return range(max(i for i, c in enumerate(calls[:unmount]) if c == ("GET", "/api/storage/volumes")), len(calls))
+
+
+def _pinning(calls: list[tuple]) -> range:
+    """After the clone's delete: pinning the proven snapshot, whose failure is a warning of a good restore."""
+    deleted = max(i for i, (m, _) in enumerate(calls) if m == "DELETE")
+    pin = next(i for i, (_, path) in enumerate(calls) if i > deleted and not path.startswith("/api/cluster/jobs"))
+    return range(pin, len(calls))
 
 
 def test_a_fault_at_each_call_of_a_nightly_restore_test(site: ApplianceSite):
-    site.setup()
-    site.ok(site.backup("config"))
-    site.daily_backups(2)
-    _other_database_clone(site)
-    kept = [s["id"] for s in site.snapshots()]
-    before = len(site.server.calls)
-    site.ok(site.autorestore_run())
-    calls = site.storage_calls()[before:]
-    # dropping the clone: its look-up (is it a clone of orcl's?), the unmount and the delete
-    unmount = next(i for i, (m, _) in enumerate(calls) if m == "PATCH")
-    drop_from = max(i for i, c in enumerate(calls[:unmount]) if c == ("GET", "/api/storage/volumes"))
-    # after the clone's delete: pinning the proven snapshot, whose failure is a warning of a good restore
-    deleted = max(i for i, (m, _) in enumerate(calls) if m == "DELETE")
-    pin_from = next(i for i, (_, path) in enumerate(calls) if i > deleted and not path.startswith("/api/cluster/jobs"))
-    assert pin_from < len(calls)
-    for nth in range(1, len(calls) + 1):
-        # The catalog keeps one row per database, start second and result: a second apart.
-        time.sleep(1.1)
-        site.server.fail(nth=nth, status=500)
-        result = site.autorestore_run()
-        assert not site.server.faults, f"call {nth} of {calls} was not made"
-        said = result.stdout + result.stderr
-        assert "Traceback" not in said
-        if nth - 1 >= pin_from:
-            assert result.returncode == 0 and "Could not pin snapshot" in said and "HTTP 500" in said, said
-            assert site.clones() == []
-            continue
-        assert result.returncode == 1 and "Exitstatus is 1" in result.stdout, said
-        clones = [c["clonename"] for c in site.clones()]
-        if nth - 1 >= drop_from and clones:      # the drop itself failed: the clone stays, and the run said so
-            assert clones == ["autorestore"] and "HTTP 500" in said
-            site.ok(site.zsnapper("dropclone", "autorestore"))
-        else:
-            assert clones == [], f"call {nth} ({calls[nth - 1]}): the restore test left its clone"
-        _assert_kept(site, kept)
-    rows = sqlite3.connect(site.w / "autorestore" / "log" / "autorestore.db").execute(
-        "select success from restoreaction order by start_time").fetchall()
-    assert [r[0] for r in rows] == [1] + [0] * pin_from + [1] * (len(calls) - pin_from)
+    checks.fault_at_each_call_of_a_nightly_restore_test(site, OTHER, dropping=_dropping, harmless=_pinning,
+                                                        harmless_words=("Could not pin snapshot", "HTTP 500"))
 
 
 def test_three_volumes_backup_restore_test_and_drop(site: ApplianceSite):
@@ -293,9 +194,7 @@ def test_three_volumes_backup_restore_test_and_drop(site: ApplianceSite):
                for v in ("oib_orcl", "oib_orcl_redo", "oib_orcl_arch"))
     text = (site.appliance.snapshot_root / snaps[-1]["id"] / "autorestore.cfg").read_text()
     lasttime = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("lasttime")][0]
-    out = site.ok(site.autorestore_run(ORASIM_RECORD_OPEN="1"))
-    assert "Exitstatus is 0" in out
-    site.assert_opened_at(lasttime)
+    checks.restore_test_opens(site, lasttime)
     log = sorted((site.w / "autorestore" / "log").glob("*-orcl.log"))[-1].read_text()
     for n in range(3):
         assert f"/autorestore{n}" in log, f"volume {n} of the clone was not catalogued"

@@ -11,12 +11,12 @@ anything is done.  Faults are armed at each SoftNAS call of a daily backup.
 from __future__ import annotations
 
 import subprocess
-import time
 
 import pytest
 from drivers.backend_softnas import POOL, USER, softnas_section, start_server, write_credentials
 
-from .appliance_site import Appliance, ApplianceSite, build_http_sandbox
+from . import appliance_checks as checks
+from .appliance_site import Appliance, ApplianceSite, sandbox_fixture, site_fixture
 
 pytestmark = pytest.mark.slow
 
@@ -54,14 +54,13 @@ gimanaged: false
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    box = build_http_sandbox()
-    # The old toolset's credentials file, beside the scripts, private to the user that runs them.
-    write_credentials(box.app / "softnascredentials.cfg")
-    box.give(box.app / "softnascredentials.cfg")
-    yield box
-    subprocess.run(["rm", "-rf", str(box.base)], check=False)
+sandbox = sandbox_fixture("softnascredentials.cfg", write_credentials)
+
+
+def _call(call: tuple) -> tuple:
+    """(method, path, opcode): one script serves most calls, the opcode says which."""
+    method, path, _, body = call
+    return method, path, body.get("opcode", "") if isinstance(body, dict) else ""
 
 
 def softnas(site: ApplianceSite) -> Appliance:
@@ -75,14 +74,10 @@ def softnas(site: ApplianceSite) -> Appliance:
                      {"snappermodule": "softnas", "snapperclass": "SoftNAS", "backupdest": backupdest},
                      clone_dir=lambda name: backupdest / name,       # SoftNAS has none; never mounted
                      snapshot_root=server.snapshot_dir(POOL, "orcl"),
-                     cleanups=[server.wipe, server.stop])
+                     cleanups=[server.wipe, server.stop], call=_call)
 
 
-@pytest.fixture
-def site(sandbox, request):
-    s = ApplianceSite(sandbox, f"softnas-{request.node.name[:40]}-{len(list(sandbox.base.iterdir()))}", softnas)
-    yield s
-    s.close()
+site = site_fixture("softnas", softnas)
 
 
 def _one_line(result: subprocess.CompletedProcess, code: int, *words: str) -> None:
@@ -94,19 +89,10 @@ def _one_line(result: subprocess.CompletedProcess, code: int, *words: str) -> No
 
 
 def test_the_daily_cycle_and_every_zsnapper_action(site: ApplianceSite):
-    out = site.setup()
-    assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/pool1/orcl"
-    site.ok(site.backup("config"))
-    site.daily_backups(3)
-    snaps = site.snapshots()
-    assert len(snaps) == 3 and all(s["numclones"] == 0 and s["space_total"] > 0 for s in snaps)
+    snaps, listing = checks.daily_cycle(site, "/pool1/orcl")
+    assert all(s["space_total"] > 0 for s in snaps)
     assert all(s["space_unique"] is None for s in snaps), "what a drop frees is unknown on SoftNAS: never a guess"
-    assert [s["creation"] for s in snaps] == sorted(s["creation"] for s in snaps)
-    assert [p.name for p in site.checker().snapshots()] == [s["id"] for s in snaps]
-    listing = site.ok(site.zsnapper("list"))
-    assert all(f"{s['id']} [" in listing for s in snaps) and "unique=unknown" in listing
-    assert site.ok(site.zsnapper("checkage")).startswith("OK: The latest snapshot age")
-    assert site.ok(site.zsnapper("clean", "--dry-run")).count(" valid") == 3
+    assert "unique=unknown" in listing
     assert site.ok(site.zsnapper("create")).startswith("Snapshot created: orcl-")
     assert len(site.snapshots()) == 4
 
@@ -133,47 +119,22 @@ def test_an_old_style_configuration_and_credentials_file_work_unchanged(site: Ap
     """The old sample's [softnas] keys only (no cacert: the server's CA is one the host trusts, here
     through REQUESTS_CA_BUNDLE as a system store would), softnascredentials.cfg beside the scripts."""
     server = site.server
-    site.create_database()
-    site.write_config(OLD_STYLE_CONFIG.format(backupdest=server.root / POOL, w=site.w,   # type: ignore[attr-defined]
-                                              address=f"127.0.0.1:{server.port}", pool=POOL))
-    site.extra_env["REQUESTS_CA_BUNDLE"] = str(site.ca_file())
-    out = site.ok(site.script("zvolume.py", "orcl", "create"))
-    assert out.strip() == "Backup volume for orcl created: 127.0.0.1:/pool1/orcl"
-    site.give_area()
-    site.ok(site.backup("config"))
-    site.daily_backups(2)
+    checks.old_style_site(site, OLD_STYLE_CONFIG.format(backupdest=server.root / POOL, w=site.w,  # type: ignore
+                                                        address=f"127.0.0.1:{server.port}", pool=POOL),
+                          "/pool1/orcl", backups=2)
     # the old sample's retention (0 days, 1 month): only the month's newest snapshot stays
     [snap] = site.snapshots()
     assert snap["id"].startswith("orcl-") and len(site.checker().snapshots()) == 1
     creds = site.box.app / "softnascredentials.cfg"
     assert creds.read_text().startswith(f"[credentials]\nuser={USER}\n")
     del site.extra_env["REQUESTS_CA_BUNDLE"]            # without a trusted CA: refused, naming cacert
-    refused = site.zsnapper("list")
-    assert refused.returncode == 1 and "cacert" in refused.stderr and "Traceback" not in refused.stderr
+    checks.refused_without_a_trusted_ca(site)
 
 
 def test_a_fault_at_each_call_of_a_daily_backup(site: ApplianceSite):
     """A 500 at each SoftNAS call of a daily job: one error line, exit 1, no snapshot lost; a failed
     logout at exit (best effort) costs nothing."""
-    site.setup()
-    site.ok(site.backup("config"))
-    site.daily_backups(1)
-    before = len(site.server.calls)
-    site.daily_backups(1)
-    calls = [(m, p, body.get("opcode", "")) for m, p, _, body in site.server.calls[before:]]
-    assert ("POST", "/softnas/login.php", "") in calls and ("GET", "/softnas/logout.php", "") in calls
-    assert ("POST", "/softnas/snserver/snserv.php", "snapcommand") in calls
-    for nth in range(1, len(calls) + 1):
-        kept = [s["id"] for s in site.snapshots()]
-        site.server.fail(nth=nth, status=500)
-        result = site.script("backup.py", "orcl", "imagecopywithsnap")
-        site.checker().forget()
-        assert not site.server.faults, f"call {nth} of {calls} was not made"
-        said = result.stdout + result.stderr
-        if calls[nth - 1][1].endswith("logout.php"):
-            assert result.returncode == 0, said
-        else:
-            assert result.returncode != 0 and "Traceback" not in said, said
-            assert any("softnas: POST" in line and "HTTP 500" in line for line in said.splitlines()), said
-        assert set(kept) <= {s["id"] for s in site.snapshots()}, "a fault cost a snapshot"
-        time.sleep(1.1)
+    checks.fault_at_each_call_of_a_daily_backup(
+        site, "softnas", harmless=checks.where(lambda call: call[1].endswith("logout.php")),
+        made=[("POST", "/softnas/login.php", ""), ("GET", "/softnas/logout.php", ""),
+              ("POST", "/softnas/snserver/snserv.php", "snapcommand")])
