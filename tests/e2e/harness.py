@@ -51,10 +51,12 @@ def ok(result: subprocess.CompletedProcess) -> str:
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess, *words: str) -> None:
-    """A failed run that says so in one line holding every one of ``words``, and no traceback."""
+    """A failed run that says so in one ``ERROR:`` line on stderr holding every one of ``words``,
+    and no traceback (the session log's records on stdout may repeat it)."""
     said = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in said, said
-    assert any(all(w in line for w in words) for line in said.splitlines()), said
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and all(w in errors[0] for w in words), said
 
 
 class Runner(Protocol):
