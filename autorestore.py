@@ -41,6 +41,7 @@ from restorecommon import (
     raise_on_signals,
     refuse_without_clones,
 )
+from storage import create_snapper
 
 USAGE = """\
 Usage: autorestore.py <configuration file> [[!]db | --createcatalog | --listvalidationdates]
@@ -124,7 +125,6 @@ def prepare(config: Configuration, db: str, slot: int | None, logfile: Path, out
     elif setting.modulus > 0:
         _today, days, when = validation_day(setting.key, setting.modulus, date.today())
         log.debug("Next database validation in %d days: %s", days, when)
-    from storage import create_snapper
     snapper = create_snapper(cfg, db)
     oracle = OracleExec(Path(cfg.get("oraclehome", "generic")), layout.tns_admin(cfg), logfile, sid=settings.sid)
     return RestoreEngine(settings, snapper, oracle, Templates(), outcome)

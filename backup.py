@@ -23,7 +23,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from imagecopy import area, confcheck, layout, logs, runtime
+from imagecopy import area, confcheck, layout, logs, runtime, snapcheck
 from imagecopy import cli as runner
 from imagecopy.backupjob import ACTIONS, BackupContext, BackupJob, template_values
 from imagecopy.config import Configuration, locate
@@ -32,6 +32,7 @@ from imagecopy.lock import BackupLock
 from imagecopy.oracle import OracleExec, marker_values
 from imagecopy.output import emit, unknown
 from imagecopy.templates import Templates
+from storage import create_snapper
 
 # The datafiles' names, to warn when the backup area shares their filesystem.
 DATAFILE_NAMES_SQL = "select 'DATAFILENAME: '||name from v$datafile;\n"
@@ -68,8 +69,6 @@ def verify_snapshots(db: str, config_name: str | None, as_json: bool) -> int:
 
     Nothing is written and no Oracle runs: it may run beside the daily job, without its lock.
     """
-    from imagecopy import snapcheck
-    from storage import create_snapper
     try:
         config = Configuration(locate(config_name), db)
         confcheck.check(config)
@@ -103,7 +102,6 @@ def run(db: str, action: str, dry_run: bool, config_name: str | None, state: dic
     templates = Templates(values=template_values(config, db, backup_area, logfile))
     snapper = None
     if action == "imagecopywithsnap" and config.getbool("dosnapshot"):
-        from storage import create_snapper
         snapper = create_snapper(config, db)
     area.require(config, db, action)
     log = logs.session_logger(db)

@@ -32,13 +32,15 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from imagecopy import cli as runner
-from imagecopy import layout
+from imagecopy import layout, snapcheck
 from imagecopy.catalog import Catalog, open_catalog
 from imagecopy.config import Configuration, locate
 from imagecopy.errors import EXIT_USAGE, ConfigError
 from imagecopy.oracle import OracleExec, error_lines, marker_values
 from imagecopy.output import Listing, emit, show
 from imagecopy.templates import Templates
+from storage import create_snapper
+from storage.retention import VERIFIED, as_utc
 
 USAGE = "Usage: report.py [comma separated list of databases] [--json]"
 JOB_TEMPLATE = "sql_report_jobs.sql"
@@ -141,9 +143,6 @@ def query_jobs(config: Configuration, db: str) -> dict[str, JobInfo]:
 
 
 def query_snapshots(config: Configuration, db: str) -> SnapshotSummary:
-    from storage import create_snapper  # drivers pull in HTTP/SSH clients: import only when needed
-    from storage.retention import VERIFIED, as_utc
-
     snapper = create_snapper(config, db)
     snaps = snapper.listsnapshots(sortbycreation=True, sortreverse=True)
     if not snaps:
@@ -164,7 +163,6 @@ def query_snapshots(config: Configuration, db: str) -> SnapshotSummary:
 
 def continuity_of(snapper: Any, db: str) -> tuple[str, list[str]]:
     """The archivelog continuity verdict of every snapshot, and one line per snapshot with a gap."""
-    from imagecopy import snapcheck
     try:
         result = snapcheck.verify(snapper, db)
     except Exception as exc:  # the continuity must not cost the report its snapshot line

@@ -33,6 +33,7 @@ from typing import Callable
 
 from imagecopy import cli as runner
 from imagecopy import confcheck, layout, logs, restoreplan
+from imagecopy.catalog import open_catalog
 from imagecopy.config import RESTORE_DEFAULTS, Configuration, locate
 from imagecopy.errors import EXIT_USAGE, BackupError, UsageError
 from imagecopy.oracle import OracleExec
@@ -47,6 +48,7 @@ from restorecommon import (
     raise_on_signals,
     refuse_without_clones,
 )
+from storage import create_snapper
 
 SID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,7}$")
 # The old toolset's options for a clone holding datafiles ([autorestore] restoremountoptions).
@@ -191,8 +193,6 @@ def target_times(text: str, utc: bool) -> tuple[datetime, datetime]:
 def print_plan(config: Configuration, db: str, target_text: str | None, utc: bool, scn: int | None,
                mountdir: str | None, as_json: bool) -> int:
     """restore.py --plan: the plan on stdout, as text or JSON; exit 1 when the restore would not reach the target."""
-    from imagecopy.catalog import open_catalog
-    from storage import create_snapper
     snapper = create_snapper(config, db)
     if scn is not None:
         plan = restoreplan.Plan(db, f"SCN {scn}", f"scn {scn}")
@@ -230,7 +230,6 @@ def mount_plan(config: Configuration, db: str, mountdir: str | None) -> str:
 
 def restore(config: Configuration, db: str, target_text: str | None, utc: bool, sid: str, mountdir: Path | None,
             method: str, asker: Asker, confirm: bool, validate: bool = False, scn: int | None = None) -> int:
-    from storage import create_snapper
     snapper = create_snapper(config, db)
     if scn is None:
         assert target_text is not None

@@ -38,6 +38,7 @@ from imagecopy.quoting import literal
 from imagecopy.restorerecord import RestoreResult
 from imagecopy.runtime import Terminated  # noqa: F401 - re-exported to the scripts
 from imagecopy.templates import Templates
+from storage import create_snapper
 
 log = logging.getLogger(__name__)
 
@@ -448,7 +449,6 @@ def refuse_without_clones(config: Configuration, db: str) -> None:
         cannot even be built here is left for the restore itself to report, as before
         (recorded as that database's failed restore).
     """
-    from storage import create_snapper
     try:
         snapper = create_snapper(config.for_section(db), db)
     except Exception:       # noqa: BLE001 - reported by the restore, in its place

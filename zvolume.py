@@ -6,6 +6,7 @@ import sys
 
 from imagecopy import cli as runner
 from imagecopy.config import Configuration, locate
+from storage import create_snapper
 
 USAGE = "Usage: zvolume.py <db> create"
 
@@ -24,7 +25,6 @@ def main(argv: list[str] | None = None) -> int:
         return args
 
     def work() -> int:
-        from storage import create_snapper
         snapper = create_snapper(Configuration(locate(), args.db), args.db)
         snapper.createvolume()
         print(f"Backup volume for {args.db} created: {snapper.mountstring(args.db)}")

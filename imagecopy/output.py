@@ -13,6 +13,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
+from .errors import BackupError
+from .runtime import describe_oserror
+
 NAGIOS_UNKNOWN = 3
 
 
@@ -73,9 +76,6 @@ def unknown(reason: BaseException | str, as_json: bool, database: str | None = N
     An exception of the toolset's tree is its message; any other (a bug, or an OSError) also
     names its type, so the monitor's line says what broke.
     """
-    from .errors import BackupError
-    from .runtime import describe_oserror
-
     if isinstance(reason, str):
         text = reason
     elif isinstance(reason, BackupError):

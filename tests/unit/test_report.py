@@ -12,7 +12,6 @@ import pytest
 import sqlglot
 
 import report
-import storage
 from imagecopy.catalog import CATALOG_FILE, RestoreResult, SqliteCatalog
 from imagecopy.errors import OracleError, StorageError
 from imagecopy.templates import TEMPLATE_DIR, Templates
@@ -235,7 +234,7 @@ def env(tmp_path, monkeypatch):
         def snapshot_path(self, snapid):
             return None     # a storage that shows no snapshot contents here
 
-    monkeypatch.setattr(storage, "create_snapper", lambda config, db: FakeSnapper(db))
+    monkeypatch.setattr(report, "create_snapper", lambda config, db: FakeSnapper(db))
     return SimpleNamespace(tmp=tmp_path, now=now, scripts=tmp_path / "scripts.log")
 
 
