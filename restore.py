@@ -97,8 +97,12 @@ def check_sid(answer: str) -> str | None:
     return None if SID.match(answer) else "At most 8 letters and digits, starting with a letter."
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="restore.py", description="Point-in-time copy of a database from a snapshot.")
+USAGE = ("usage: restore.py [-h] [--target TARGET] [--utc] [--sid SID] [--mountdir MOUNTDIR] [--yes] "
+         "[--validate] [--scn SCN] [--plan] [--json] configfile db")
+
+
+def parser() -> runner.ArgParser:
+    p = runner.ArgParser("restore.py", USAGE, description="Point-in-time copy of a database from a snapshot.")
     p.add_argument("configfile")
     p.add_argument("db")
     p.add_argument("--target", help="yyyy-mm-dd hh24:mi:ss")
@@ -112,7 +116,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--scn", help="restore to this SCN instead of a time (RMAN set until scn)")
     p.add_argument("--plan", action="store_true", help="print what the restore would do, clone nothing")
     p.add_argument("--json", action="store_true", help="the plan as JSON (with --plan)")
-    return p.parse_args(argv)
+    return p
 
 
 def check_options(args: argparse.Namespace) -> int | None:
@@ -138,10 +142,9 @@ def check_options(args: argparse.Namespace) -> int | None:
 
 def main(argv: list[str] | None = None, asker: Asker | None = None) -> int:
     runner.start()
-    try:
-        args = parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit as exc:
-        return EXIT_USAGE if exc.code else 0
+    args = runner.parse(parser(), sys.argv[1:] if argv is None else argv)
+    if isinstance(args, int):
+        return args
     if os.geteuid() == 0:
         print("No, I will not run as root.", file=sys.stderr)
         return EXIT_USAGE
