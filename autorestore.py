@@ -161,17 +161,16 @@ def record(cfg: Configuration, outcome: RestoreResult, logfile: Path, log: loggi
     :returns: False when the catalog could not be written: the run must not pass then, since
         nobody would ever see this result.
     """
-    result = outcome
-    result.logfile = logfile.name
+    outcome.logfile = logfile.name
     log.debug("Logging the result to catalog.")
     for handler in logging.getLogger().handlers:
         handler.flush()
     recorded = True
     try:
-        result.log_contents = logfile.read_text(errors="replace")
+        outcome.log_contents = logfile.read_text(errors="replace")
         with open_catalog(cfg) as catalog:
             catalog.create()
-            catalog.record(result)
+            catalog.record(outcome)
     except (BackupError, OSError, sqlite3.Error) as exc:
         log.error("Logging the result to catalog failed: %s", runtime.one_line(str(exc)))
         log.error("The result of this restore was NOT recorded in the catalog")
@@ -179,7 +178,7 @@ def record(cfg: Configuration, outcome: RestoreResult, logfile: Path, log: loggi
     metrics = cfg.get("autorestoremetricsfile", "autorestore", default="").strip()
     if metrics:
         try:
-            write_textfile(Path(metrics), [result])
+            write_textfile(Path(metrics), [outcome])
         except (BackupError, OSError) as exc:
             log.error("Writing metrics to %s failed: %s", metrics, exc)
     return recorded
@@ -242,7 +241,8 @@ def parse_args(argv: list[str]) -> tuple[str, str | None, int | None] | None:
 
     :raises UsageError: with the usage text, or the reason a slot or an option is refused.
     """
-    odd = [a for a in argv if _misread(a)]
+    # "--slot" without "=N" has no value: refused as an unknown option, as before
+    odd = [a for a in argv if a == "--slot" or runner.misread_by_argparse(a, ("--slot",))]
     try:
         args, extras = parser().parse_known_intermixed_args([a for a in argv if a not in odd])
     except runner.HelpShown:
@@ -266,13 +266,6 @@ def parse_args(argv: list[str]) -> tuple[str, str | None, int | None] | None:
     if unknown:
         raise UsageError(f"unknown option {unknown[0]} (see autorestore.py without arguments)")
     return words[0], choice, slot
-
-
-def _misread(arg: str) -> bool:
-    """An unknown option that argparse would misread: "--" (no end of the options here), "--slot"
-    without "=N", a flag given a value ("--createcatalog=x"), letters after -h ("-hx")."""
-    return arg in ("--", "--slot") or (arg.startswith("-h") and arg != "-h") or (
-        arg.startswith("-") and "=" in arg and arg.split("=")[0] != "--slot")
 
 
 def listing(config: Configuration, choice: str) -> int:

@@ -110,7 +110,8 @@ def _read(argv: list[str]) -> tuple[argparse.Namespace, list[str], dict[str, str
     :raises UsageError: for a value option given twice or without a value, or an unknown option.
     """
     argv = _attach_values(argv)
-    odd = {a for a in argv if _misread(a)}      # nor a bare value option: it has no value
+    odd = {a for a in argv if runner.misread_by_argparse(a, VALUE_OPTIONS)}
+    # nor a bare value option to argparse: it has no value
     args, extras = parser().parse_known_intermixed_args([a for a in argv if a not in odd and a not in VALUE_OPTIONS])
     # (argparse before Python 3.12 reads the value "--" as an empty list)
     given = {name: [v if isinstance(v, str) else "--" for v in found] for name in VALUE_OPTIONS
@@ -128,13 +129,6 @@ def _read(argv: list[str]) -> tuple[argparse.Namespace, list[str], dict[str, str
     if unknown:
         raise UsageError(f"unknown option {unknown[0]}")
     return args, words, {name: found[0] for name, found in given.items()}
-
-
-def _misread(arg: str) -> bool:
-    """An unknown option that argparse would misread: "--" (no end of the options here), a
-    flag given a value ("--json=1"), letters after -h ("-hx")."""
-    return arg == "--" or (arg.startswith("-h") and arg != "-h") or (
-        arg.startswith("-") and "=" in arg and arg.split("=")[0] not in VALUE_OPTIONS)
 
 
 def _attach_values(argv: list[str]) -> list[str]:

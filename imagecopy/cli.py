@@ -99,6 +99,15 @@ class ArgParser(argparse.ArgumentParser):
         raise UsageError(message or self.format_usage().strip())
 
 
+def misread_by_argparse(arg: str, value_options: tuple[str, ...] = ()) -> bool:
+    """An unknown option argparse would misread instead of refusing: ``--`` (the old scripts have
+    no end-of-options marker), letters after ``-h`` (``-hx``, read as help), or a flag given a value
+    (``--json=1``; ``value_options`` take one).  A script drops such words before parsing and
+    refuses them as unknown options itself."""
+    return arg == "--" or (arg.startswith("-h") and arg != "-h") or (
+        arg.startswith("-") and "=" in arg and arg.split("=")[0] not in value_options)
+
+
 def parse(parser: ArgParser, argv: list[str]) -> argparse.Namespace | int:
     """``argv`` parsed, or the exit code to return at once: 0 after ``--help``, 2 after a usage
     error (the old usage line, then the reason)."""
